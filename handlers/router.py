@@ -1,0 +1,110 @@
+"""Who answers what: handlers register themselves by keyword, menu key, event, message type or scene.
+
+A registry, not an if-chain (as wechatpy registers its message classes): each conversation module
+decorates its functions, and `dispatch` picks the one that fits an incoming message.
+"""
+import datetime as dt
+import unicodedata
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Context:
+    """What a handler gets: the parsed message, who sent it, the configuration and the time."""
+
+    message: object
+    config: dict
+    now: dt.datetime = field(default_factory=dt.datetime.now)
+
+    @property
+    def openid(self):
+        return self.message.source
+
+
+def normalize(text):
+    """Fold full-width characters and surrounding punctuation so "执法人员　张三？" finds 执法人员."""
+    text = unicodedata.normalize("NFKC", text or "").strip()
+    return text.strip("?？!！。.,，;； ")
+
+
+class Router:
+    def __init__(self):
+        self.keywords = {}
+        self.clicks = {}
+        self.events = {}
+        self.message_types = {}
+        self.scenes = {}
+        self.fallback = None
+
+    # -- registration -------------------------------------------------------------------------
+    def keyword(self, *words):
+        """Text that equals or starts with one of `words`; the handler gets the rest as `arg`."""
+        return self._register(self.keywords, [w.lower() for w in words])
+
+    def click(self, *keys):
+        """A custom-menu CLICK with one of `keys`."""
+        return self._register(self.clicks, keys)
+
+    def event(self, *names):
+        """An event by wechatpy's lower-case event name (subscribe, scan, …)."""
+        return self._register(self.events, names)
+
+    def message(self, *types):
+        """A non-text message type (image, voice, location, …)."""
+        return self._register(self.message_types, types)
+
+    def scene(self, prefix):
+        """A parametric-QR scene string starting with `prefix` (subscribe_scan and scan events)."""
+        return self._register(self.scenes, [prefix])
+
+    def text_fallback(self, func):
+        self.fallback = func
+        return func
+
+    @staticmethod
+    def _register(table, names):
+        def decorator(func):
+            for name in names:
+                table[name] = func
+            return func
+        return decorator
+
+    # -- dispatch ---------------------------------------------------------------------------------
+    def dispatch(self, ctx):
+        """Return the handler's answer (text, Paged or None for a silent `success`)."""
+        message = ctx.message
+        if message.type == "text":
+            return self._dispatch_text(ctx, normalize(message.content))
+        if message.type == "event":
+            return self._dispatch_event(ctx)
+        handler = self.message_types.get(message.type) or self.message_types.get("*")
+        return handler(ctx) if handler else None
+
+    def _dispatch_text(self, ctx, text):
+        lowered = text.lower()
+        for word in sorted(self.keywords, key=len, reverse=True):
+            if lowered.startswith(word):
+                return self.keywords[word](ctx, text[len(word):].strip())
+        return self.fallback(ctx, text) if self.fallback else None
+
+    def _dispatch_event(self, ctx):
+        message = ctx.message
+        scene = self._scene_of(message)
+        if scene is not None:
+            for prefix in sorted(self.scenes, key=len, reverse=True):
+                if scene.startswith(prefix):
+                    return self.scenes[prefix](ctx, scene[len(prefix):])
+        if message.event == "click":
+            handler = self.clicks.get(message.key)
+            return handler(ctx, "") if handler else None
+        handler = self.events.get(message.event)
+        return handler(ctx) if handler else None
+
+    @staticmethod
+    def _scene_of(message):
+        if message.event in ("subscribe_scan", "scan"):
+            return getattr(message, "scene_id", None) or None
+        return None
+
+
+router = Router()

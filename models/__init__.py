@@ -1,0 +1,22 @@
+"""Data of the three enforcement systems and the rules that guard it.
+
+Every entry point — WeChat, the public pages, the command line — goes through these models, so the
+rules kept here hold for all of them.
+"""
+from models.base import BaseModel, db, open_database
+from models.disclosure import Bureau, EnforcementItem, FlowStep, InspectionItem, Officer
+from models.conversation import ChatState, InboundMessage
+
+ALL_MODELS = [Bureau, Officer, EnforcementItem, InspectionItem, FlowStep, InboundMessage, ChatState]
+
+
+def create_tables():
+    """Create every table that does not exist yet (safe to run on every start)."""
+    with db.atomic():
+        db.create_tables(ALL_MODELS, safe=True)
+
+
+__all__ = [
+    "ALL_MODELS", "BaseModel", "Bureau", "ChatState", "EnforcementItem", "FlowStep",
+    "InboundMessage", "InspectionItem", "Officer", "create_tables", "db", "open_database",
+]

@@ -1,0 +1,110 @@
+"""What the account was sent and what it answered, kept so that WeChat's retries change nothing."""
+import datetime as dt
+import json
+import time
+
+from peewee import CharField, DateTimeField, IntegrityError, TextField
+
+from models.base import BaseModel, db
+
+
+def utcnow():
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class InboundMessage(BaseModel):
+    """One delivery WeChat made, by its deduplication key, with the reply we gave.
+
+    WeChat retries a message it got no answer to within 5 s, three tries in all. The row is
+    inserted before the handler runs, in the same transaction as the handler's own writes, so a
+    retry (in this worker or another) either waits for that transaction and reads its reply, or
+    finds the reply already there; the handler never runs twice for one key.
+    """
+
+    key = CharField(unique=True, max_length=190)
+    reply = TextField(null=True)  # rendered reply XML before encryption; "" means "success"
+    received_at = DateTimeField(default=utcnow, index=True)
+
+    @staticmethod
+    def dedup_key(message):
+        """MsgId for messages; FromUserName + CreateTime for events (DOMAIN.md §7)."""
+        if getattr(message, "id", 0):
+            return f"m:{message.source}:{message.id}"
+        return f"e:{message.source}:{message.time}"
+
+    @classmethod
+    def answer_once(cls, key, compute, wait_seconds=4.0):
+        """Run `compute()` once for `key` and return its reply; a repeat returns the stored reply.
+
+        Returns None when the first delivery is still running after `wait_seconds`.
+        """
+        with db.atomic():
+            if cls._claim(key):
+                reply = compute()
+                cls.update(reply=reply).where(cls.key == key).execute()
+                return reply
+        return cls.wait_for_reply(key, wait_seconds)
+
+    @classmethod
+    def _claim(cls, key):
+        """Insert the key; False if another delivery of the same message already did."""
+        try:
+            with db.atomic():
+                cls.create(key=key)
+            return True
+        except IntegrityError:
+            return False
+
+    @classmethod
+    def record_failure(cls, key, reply):
+        """Store the apology given for a failed handler so a retry gets the same words."""
+        try:
+            with db.atomic():
+                cls.create(key=key, reply=reply)
+        except IntegrityError:
+            pass
+
+    @classmethod
+    def wait_for_reply(cls, key, wait_seconds):
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            row = cls.get_or_none(cls.key == key)
+            if row is not None and row.reply is not None:
+                return row.reply
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(0.05)
+
+    @classmethod
+    def prune(cls, older_than_days):
+        cutoff = utcnow() - dt.timedelta(days=older_than_days)
+        return cls.delete().where(cls.received_at < cutoff).execute()
+
+
+class ChatState(BaseModel):
+    """Per-user conversation state: the remaining pages of a long answer ("下一页")."""
+
+    openid = CharField(primary_key=True, max_length=128)
+    pages = TextField(default="[]")
+    updated_at = DateTimeField(default=utcnow)
+
+    @classmethod
+    def save_pages(cls, openid, pages):
+        payload = json.dumps(pages, ensure_ascii=False)
+        (cls.insert(openid=openid, pages=payload, updated_at=utcnow())
+            .on_conflict(conflict_target=[cls.openid],
+                         update={cls.pages: payload, cls.updated_at: utcnow()})
+            .execute())
+
+    @classmethod
+    def next_page(cls, openid, ttl_seconds):
+        """Pop the next stored page for `openid`, or None if nothing (fresh) is left."""
+        state = cls.get_or_none(cls.openid == openid)
+        if state is None:
+            return None
+        pages = json.loads(state.pages)
+        fresh = utcnow() - state.updated_at < dt.timedelta(seconds=ttl_seconds)
+        if not pages or not fresh:
+            return None
+        cls.save_pages(openid, pages[1:])
+        return pages[0]

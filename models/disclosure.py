@@ -1,0 +1,135 @@
+"""事前公开 — what the bureau publishes before enforcement: who, on what basis, how."""
+import datetime as dt
+from functools import reduce
+import operator
+
+from peewee import CharField, DateField, IntegerField, TextField
+
+from models.base import BaseModel
+
+ENFORCEMENT_CATEGORIES = ("行政处罚", "行政强制", "行政检查", "行政许可", "行政确认", "行政奖励", "其他行政权力")
+OFFICER_STATUSES = ("有效", "暂扣", "注销")
+
+
+class Bureau(BaseModel):
+    """执法主体 — the enforcement body itself."""
+
+    name = CharField()
+    legal_basis = TextField()
+    duties = TextField()
+    powers = TextField()
+    address = CharField()
+    hours = CharField()
+    phone = CharField()
+    supervisor = CharField(default="")
+
+    @classmethod
+    def current(cls):
+        return cls.select().order_by(cls.id).first()
+
+
+class Officer(BaseModel):
+    """执法人员 — an officer and the enforcement certificate (执法证) they carry."""
+
+    name = CharField()
+    cert_no = CharField(unique=True)
+    issuer = CharField()
+    fields = CharField()  # 执法领域, joined with "、"
+    valid_from = DateField()
+    valid_to = DateField()
+    status = CharField(default="有效")
+    status_reason = CharField(default="")
+    status_changed_on = DateField(null=True)
+
+    class Meta:
+        table_name = "officer"
+
+    def verdict(self, today=None):
+        """The one-line answer a citizen needs: may this certificate be used today?"""
+        today = today or dt.date.today()
+        if self.status == "暂扣":
+            return "已暂扣"
+        if self.status == "注销":
+            return "已注销"
+        if today > self.valid_to:
+            return "已过期"
+        if today < self.valid_from:
+            return "尚未生效"
+        return "有效"
+
+    @classmethod
+    def search(cls, text):
+        """Officers whose name or certificate number contains `text`."""
+        text = text.strip()
+        query = cls.select().order_by(cls.cert_no)
+        if text:
+            query = query.where(cls.name.contains(text) | cls.cert_no.contains(text))
+        return list(query)
+
+
+class EnforcementItem(BaseModel):
+    """《行政执法事项清单》 — one enforcement power with its legal basis."""
+
+    code = CharField(unique=True)
+    name = CharField()
+    category = CharField()
+    basis_law = CharField()
+    basis_article = CharField()
+    acting_body = CharField()
+    responsible_body = CharField()
+    penalty = TextField(default="")
+    keywords = CharField(default="")
+
+    @property
+    def basis(self):
+        return f"《{self.basis_law}》{self.basis_article}"
+
+    @classmethod
+    def search(cls, text):
+        """Items matching every whitespace-separated term in name, category, basis or keywords."""
+        terms = [t for t in text.split() if t]
+        query = cls.select().order_by(cls.code)
+        if terms:
+            query = query.where(reduce(operator.and_, [cls._matches(t) for t in terms]))
+        return list(query)
+
+    @classmethod
+    def _matches(cls, term):
+        return (cls.name.contains(term) | cls.category.contains(term) | cls.basis_law.contains(term)
+                | cls.penalty.contains(term) | cls.keywords.contains(term))
+
+
+class InspectionItem(BaseModel):
+    """《随机抽查事项清单》 — one item of the 双随机、一公开 inspections."""
+
+    name = CharField()
+    subject = CharField()
+    basis = TextField()
+    target = CharField()
+    content = TextField()
+    ratio = CharField()
+    method = CharField()
+    frequency = CharField()
+    seq = IntegerField(default=0)
+
+
+class FlowStep(BaseModel):
+    """执法流程 — one step of the published enforcement flow of a category."""
+
+    category = CharField()
+    seq = IntegerField()
+    title = CharField()
+    detail = TextField(default="")
+
+    class Meta:
+        indexes = ((("category", "seq"), True),)
+
+    @classmethod
+    def categories(cls):
+        rows = cls.select(cls.category).group_by(cls.category).order_by(cls.category)
+        order = {name: i for i, name in enumerate(ENFORCEMENT_CATEGORIES)}
+        return sorted((r.category for r in rows), key=lambda c: (order.get(c.split("（")[0], 99), c))
+
+    @classmethod
+    def flow(cls, category):
+        return list(cls.select().where(cls.category == category).order_by(cls.seq))

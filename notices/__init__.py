@@ -1,0 +1,1 @@
+"""What runs on a clock or talks to WeChat on its own: pushes, publishing, housekeeping."""

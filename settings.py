@@ -1,0 +1,54 @@
+"""Configuration: `config.yaml` for what a bureau edits, the environment for secrets and deployment."""
+import copy
+import os
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent
+DEFAULT_CONFIG_PATH = ROOT / "config.yaml"
+
+# Environment variable -> (section, key). The environment always wins over config.yaml.
+ENV_OVERRIDES = {
+    "PORT": ("server", "port"),
+    "PUBLIC_BASE_URL": ("server", "public_base_url"),
+    "DATABASE_URL": ("database", "url"),
+    "REDIS_URL": ("redis", "url"),
+    "WECHAT_TOKEN": ("wechat", "token"),
+    "WECHAT_AES_KEY": ("wechat", "aes_key"),
+    "WECHAT_APPID": ("wechat", "appid"),
+    "WECHAT_SECRET": ("wechat", "secret"),
+    "WECHAT_API_BASE": ("wechat", "api_base"),
+}
+
+
+def deep_merge(base, override):
+    """Return `base` updated by `override`, merging nested dicts instead of replacing them."""
+    merged = copy.deepcopy(base)
+    for key, value in (override or {}).items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def load_config(path=None, environ=None, overrides=None):
+    """Read config.yaml, apply environment overrides, then explicit overrides (tests)."""
+    environ = os.environ if environ is None else environ
+    with open(path or DEFAULT_CONFIG_PATH, encoding="utf-8") as fh:
+        config = yaml.safe_load(fh) or {}
+    for var, (section, key) in ENV_OVERRIDES.items():
+        if environ.get(var):
+            config.setdefault(section, {})[key] = environ[var]
+    config["server"]["port"] = int(config["server"]["port"])
+    config["server"]["public_base_url"] = config["server"]["public_base_url"].rstrip("/")
+    return deep_merge(config, overrides)
+
+
+def resolve_database_url(url):
+    """Make a relative sqlite path relative to the project root, so any working directory works."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+        return prefix + str(ROOT / url[len(prefix):])
+    return url
