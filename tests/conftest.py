@@ -1,0 +1,145 @@
+"""Shared fixtures: a seeded database (SQLite, and PostgreSQL when TEST_DATABASE_URL is set), the app,
+a WeChat-speaking test client, a live gunicorn server and a fake WeChat API."""
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+from wechatpy import parse_message
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import bot  # noqa: E402
+from handlers.terminal import inbound_xml, signed_query  # noqa: E402
+from models import db  # noqa: E402
+from tests.fake_wechat import FakeWeChat  # noqa: E402
+
+SAMPLES = ROOT.parent / "shared" / "wechat-samples"
+TOKEN = "test-token"
+AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+APPID = "wx2c2769f8efd9abc2"
+
+
+def backends():
+    """SQLite always; PostgreSQL too when the environment names one (CI does)."""
+    names = ["sqlite"]
+    if os.environ.get("TEST_DATABASE_URL"):
+        names.append("postgresql")
+    return names
+
+
+@pytest.fixture(params=backends())
+def database_url(request, tmp_path):
+    """A fresh, empty database URL: a temporary SQLite file, or a throwaway PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    base = os.environ["TEST_DATABASE_URL"]
+    schema = "t_" + uuid.uuid4().hex[:12]
+    import psycopg2
+
+    admin = psycopg2.connect(base)
+    admin.autocommit = True
+    admin.cursor().execute(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in base else "?"
+    yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    db.close() if not db.is_closed() else None
+    admin.cursor().execute(f"DROP SCHEMA {schema} CASCADE")
+    admin.close()
+
+
+def make_config(database_url, **wechat):
+    return {"database": {"url": database_url},
+            "wechat": {"token": TOKEN, "aes_key": AES_KEY, "appid": APPID, **wechat},
+            "server": {"public_base_url": "http://testserver"}}
+
+
+@pytest.fixture
+def fake_wechat():
+    fake = FakeWeChat().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def app(database_url, fake_wechat):
+    config = make_config(database_url, api_base=fake_wechat.api_base)
+    application = bot.create_app({"SANXIANG": config, "TESTING": True})
+    bot.init_database(application.config["SANXIANG"])
+    yield application
+    if not db.is_closed():
+        db.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class WeChatUser:
+    """Talks to the endpoint the way WeChat does: signed query, optional AES, real XML."""
+
+    def __init__(self, client, app, openid="o_citizen_1"):
+        self.client, self.app, self.openid = client, app, openid
+
+    def query(self, timestamp=None, nonce="12345"):
+        return signed_query(TOKEN, int(timestamp or self.app.config["CLOCK"]()), nonce)
+
+    def post(self, xml, query=None, **kwargs):
+        return self.client.post("/wechat", query_string=query or self.query(), data=xml,
+                                content_type="text/xml", **kwargs)
+
+    def say(self, text, **kwargs):
+        """Send a text message; return the reply's text."""
+        response = self.post(inbound_xml(self.openid, text=text, **kwargs))
+        assert response.status_code == 200, response.data
+        return parse_message(response.data).content
+
+    def event(self, event):
+        response = self.post(inbound_xml(self.openid, event=event))
+        assert response.status_code == 200, response.data
+        return response.data.decode() if response.data == b"success" else parse_message(response.data).content
+
+
+@pytest.fixture
+def wechat_user(client, app):
+    return WeChatUser(client, app)
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory):
+    """`python bot.py serve` (gunicorn, 2 workers) on a free port with its own SQLite database."""
+    port = free_port()
+    fake = FakeWeChat().start()
+    db_path = tmp_path_factory.mktemp("live") / "live.db"
+    env = {**os.environ, "PORT": str(port), "DATABASE_URL": f"sqlite:///{db_path}",
+           "WECHAT_TOKEN": TOKEN, "WECHAT_AES_KEY": AES_KEY, "WECHAT_APPID": APPID,
+           "WECHAT_API_BASE": fake.api_base, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
+    process = subprocess.Popen([sys.executable, "bot.py", "serve"], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            requests.get(base + "/", timeout=1)
+            break
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    else:
+        process.kill()
+        raise RuntimeError(process.stderr.read().decode()[-2000:])
+    yield {"url": base, "env": env, "db_path": db_path, "fake": fake, "port": port}
+    process.terminate()
+    process.wait(10)
+    fake.stop()
