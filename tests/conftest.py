@@ -142,4 +142,34 @@ def live_server(tmp_path_factory):
     yield {"url": base, "env": env, "db_path": db_path, "fake": fake, "port": port}
     process.terminate()
     process.wait(10)
+    process.stderr.close()
     fake.stop()
+
+
+CHROMIUM = "/usr/bin/chromium"
+# Without these, Chromium reaches for Google's hosts, which this closed network refuses.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium driven by Playwright (installed by `make browser`)."""
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("chromium is missing: run `make browser` (make test does)")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def phone(browser):
+    """A page the size of a phone (390×844) in WeChat's browser, Chinese locale."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN",
+                                  device_scale_factor=2, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    yield page
+    context.close()
