@@ -15,6 +15,7 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
+from werkzeug.exceptions import HTTPException
 
 from handlers import Context, router
 from handlers.conversation import render_text
@@ -65,6 +66,12 @@ def is_encrypted():
     return request.args.get("encrypt_type") == "aes"
 
 
+@bp.errorhandler(HTTPException)
+def plain_refusal(error):
+    """WeChat and forgers alike get a bare status line: no page, no trace."""
+    return Response(f"{error.code} {error.name}", status=error.code, mimetype="text/plain")
+
+
 @bp.get("/wechat")
 def handshake():
     """服务器配置验证 — echo `echostr` once the signature checks out."""
@@ -80,6 +87,8 @@ def receive():
     try:
         message = parse_message(xml)
     except (ExpatError, KeyError, TypeError, ValueError, AttributeError):
+        abort(400)
+    if message is None or not message.source:
         abort(400)
     reply_xml = answer(message)
     if not reply_xml:

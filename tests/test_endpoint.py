@@ -1,0 +1,200 @@
+"""The /wechat endpoint: handshake, the three message modes, every refusal, failures and retries."""
+import json
+import logging
+import time
+
+import pytest
+import xmltodict
+from wechatpy import parse_message
+from wechatpy.crypto import WeChatCrypto
+
+import bot
+from handlers import router
+from handlers.terminal import inbound_xml, signed_query
+from models import ChatState, InboundMessage
+from tests.conftest import AES_KEY, APPID, SAMPLES, TOKEN, make_config
+
+
+def inbound_count():
+    return InboundMessage.select().count()
+
+
+def encrypt(xml, nonce, timestamp, token=TOKEN, key=AES_KEY, appid=APPID):
+    """Return (msg_signature, body) of a safe-mode envelope as WeChat sends it."""
+    envelope = xmltodict.parse(WeChatCrypto(token, key, appid).encrypt_message(xml, nonce, timestamp))["xml"]
+    body = xmltodict.unparse({"xml": {"ToUserName": "gh_test", "Encrypt": envelope["Encrypt"]}}, full_document=False)
+    return envelope["MsgSignature"], body
+
+
+def decrypt_reply(data, token=TOKEN, key=AES_KEY, appid=APPID):
+    reply = xmltodict.parse(data)["xml"]
+    plain = WeChatCrypto(token, key, appid).decrypt_message(data, reply["MsgSignature"], reply["TimeStamp"], reply["Nonce"])
+    return parse_message(plain)
+
+
+# -- handshake -------------------------------------------------------------------------------------
+
+def test_handshake_echoes_when_signed(client, wechat_user):
+    response = client.get("/wechat", query_string={**wechat_user.query(), "echostr": "hello123"})
+    assert response.status_code == 200 and response.data == b"hello123"
+
+
+def test_handshake_refuses_bad_signature(client, wechat_user):
+    query = {**wechat_user.query(), "echostr": "hello123"}
+    query["signature"] = "0" * 40
+    assert client.get("/wechat", query_string=query).status_code == 403
+
+
+# -- the three modes ------------------------------------------------------------------------------
+
+def test_plaintext_text_message(wechat_user):
+    reply = wechat_user.say("假唱")
+    assert "营业性演出管理条例" in reply and "第四十七条" in reply
+
+
+def test_safe_mode_round_trip(client, app):
+    now = int(app.config["CLOCK"]())
+    msg_signature, body = encrypt(inbound_xml("o_safe", text="执法主体"), "777", now)
+    query = {"timestamp": str(now), "nonce": "777", "encrypt_type": "aes", "msg_signature": msg_signature}
+    response = client.post("/wechat", query_string=query, data=body)
+    assert response.status_code == 200
+    assert "奈曼旗文化和旅游局" in decrypt_reply(response.data).content
+
+
+def test_compatible_mode_round_trip(client, app):
+    now = int(app.config["CLOCK"]())
+    xml = inbound_xml("o_compat", text="救济")
+    msg_signature, envelope = encrypt(xml, "778", now)
+    # Compatible mode carries the plaintext fields beside Encrypt, and both signatures.
+    fields = xmltodict.parse(xml)["xml"]
+    fields["Encrypt"] = xmltodict.parse(envelope)["xml"]["Encrypt"]
+    body = xmltodict.unparse({"xml": fields}, full_document=False)
+    query = {**signed_query(TOKEN, now, "778"), "encrypt_type": "aes", "msg_signature": msg_signature}
+    response = client.post("/wechat", query_string=query, data=body)
+    assert response.status_code == 200
+    assert "行政复议" in decrypt_reply(response.data).content
+
+
+# -- refusals: status code, no traceback, nothing written -----------------------------------------
+
+def bad_requests(app):
+    now = int(app.config["CLOCK"]())
+    good_xml = inbound_xml("o_bad", text="帮助")
+    signed = signed_query(TOKEN, now, "1")
+    stale = signed_query(TOKEN, now - 301, "1")
+    future = signed_query(TOKEN, now + 301, "1")
+    wrong = dict(signed, signature="f" * 40)
+    msg_signature, envelope = encrypt(good_xml, "2", now)
+    aes_query = {"timestamp": str(now), "nonce": "2", "encrypt_type": "aes", "msg_signature": msg_signature}
+    return [
+        ("no signature", {}, good_xml, 403),
+        ("wrong signature", wrong, good_xml, 403),
+        ("stale timestamp", stale, good_xml, 403),
+        ("future timestamp", future, good_xml, 403),
+        ("timestamp not a number", dict(signed, timestamp="abc"), good_xml, 403),
+        ("wrong msg_signature", dict(aes_query, msg_signature="0" * 40), envelope, 403),
+        ("ciphertext altered", aes_query, envelope.replace("<Encrypt>", "<Encrypt>AAAA"), 403),
+        ("body over 64 KiB", signed, "<xml>" + "x" * 70000 + "</xml>", 413),
+        ("malformed XML", signed, "<xml><MsgType>text</MsgType>", 400),
+        ("not XML at all", signed, "hello", 400),
+        ("missing MsgType", signed, "<xml><FromUserName>o</FromUserName><CreateTime>1</CreateTime></xml>", 400),
+        ("empty body", signed, "", 400),
+        ("encrypted without Encrypt", aes_query, "<xml><ToUserName>x</ToUserName></xml>", 400),
+    ]
+
+
+def test_every_bad_request_is_refused_and_writes_nothing(client, app):
+    for name, query, body, status in bad_requests(app):
+        response = client.post("/wechat", query_string=query, data=body.encode() if isinstance(body, str) else body)
+        assert response.status_code == status, name
+        assert b"Traceback" not in response.data and b"<title>" not in response.data.lower(), name
+    assert inbound_count() == 0
+    assert ChatState.select().count() == 0
+
+
+def test_replay_window_is_configurable(database_url, fake_wechat):
+    app = bot.create_app({"SANXIANG": make_config(database_url, replay_window_seconds=3600)})
+    bot.init_database(app.config["SANXIANG"])
+    query = signed_query(TOKEN, int(time.time()) - 1800, "5")
+    response = app.test_client().post("/wechat", query_string=query, data=inbound_xml("o", text="帮助"))
+    assert response.status_code == 200
+
+
+# -- failures and retries ---------------------------------------------------------------------------
+
+def test_failing_handler_gets_apology_and_log(wechat_user, monkeypatch, caplog):
+    def explode(ctx, arg):
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(router.keywords, "帮助", explode)
+    with caplog.at_level(logging.ERROR):
+        reply = wechat_user.say("帮助", msg_id=4242424242)
+    assert "抱歉" in reply
+    assert any("4242424242" in r.getMessage() for r in caplog.records)
+    # The retry gets the same apology, not a second attempt.
+    assert wechat_user.say("帮助", msg_id=4242424242) == reply
+
+
+def test_retry_gets_same_reply_and_no_second_side_effect(wechat_user):
+    first_page = wechat_user.say("网吧", msg_id=1001)
+    assert "下一页" in first_page
+    second = wechat_user.say("下一页", msg_id=1002)
+    # WeChat retries 1002 twice: same words, and the stored pages advance only once.
+    assert wechat_user.say("下一页", msg_id=1002) == second
+    assert wechat_user.say("下一页", msg_id=1002) == second
+    third = wechat_user.say("下一页", msg_id=1003)
+    assert third != second and "完整内容" in third
+    assert inbound_count() == 3
+
+
+def test_event_retry_deduplicated_by_sender_and_time(wechat_user):
+    xml = inbound_xml("o_evt", event="click:ITEMS", now=1_700_000_000)
+    first = wechat_user.post(xml)
+    again = wechat_user.post(xml)
+    assert first.status_code == again.status_code == 200
+    assert parse_message(first.data).content == parse_message(again.data).content
+    assert inbound_count() == 1
+
+
+# -- every real sample ------------------------------------------------------------------------------
+
+PLAIN_SAMPLES = sorted(p for p in SAMPLES.glob("*.xml") if not p.name.startswith("encrypted_"))
+ENCRYPTED_SAMPLES = sorted(SAMPLES.glob("encrypted_*.xml"))
+
+
+def assert_valid_reply(data, decrypt=None):
+    if data == b"success":
+        return
+    reply = parse_message(decrypt(data)) if decrypt else parse_message(data)
+    assert reply.type == "text" and reply.content
+
+
+@pytest.mark.parametrize("sample", PLAIN_SAMPLES, ids=lambda p: p.stem)
+def test_plain_sample_is_answered(sample, wechat_user):
+    response = wechat_user.post(sample.read_bytes())
+    assert response.status_code == 200
+    assert_valid_reply(response.data)
+
+
+@pytest.mark.parametrize("sample", ENCRYPTED_SAMPLES, ids=lambda p: p.stem)
+def test_encrypted_sample_is_answered(sample, database_url, fake_wechat):
+    meta = json.loads(sample.with_suffix(".json").read_text())
+    config = make_config(database_url)
+    config["wechat"].update(token=meta["token"], aes_key=meta["EncodingAESKey"], appid=meta["appid"])
+    # The samples are years old: freeze the clock at their timestamp instead of widening the window.
+    app = bot.create_app({"SANXIANG": config, "CLOCK": lambda: int(meta["timestamp"])})
+    bot.init_database(app.config["SANXIANG"])
+    query = {**signed_query(meta["token"], meta["timestamp"], meta["nonce"]), "encrypt_type": "aes",
+             "msg_signature": meta["msg_signature"]}
+    response = app.test_client().post("/wechat", query_string=query, data=sample.read_bytes())
+    assert response.status_code == 200
+
+    def decrypt(data):
+        reply = xmltodict.parse(data)["xml"]
+        return WeChatCrypto(meta["token"], meta["EncodingAESKey"], meta["appid"]).decrypt_message(
+            data, reply["MsgSignature"], reply["TimeStamp"], reply["Nonce"])
+
+    assert_valid_reply(response.data, decrypt)
+    # The same sample's signature does not pass once the clock has moved on.
+    app.config["CLOCK"] = lambda: int(meta["timestamp"]) + 301
+    assert app.test_client().post("/wechat", query_string=query, data=sample.read_bytes()).status_code == 403
