@@ -1,4 +1,6 @@
 """Excel files of the item list, read and written with openpyxl."""
+from zipfile import BadZipFile
+
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 from openpyxl.utils.exceptions import InvalidFileException
@@ -10,7 +12,7 @@ def read_item_rows(path):
     """Yield (row_number, dict) for each non-empty row under the header of the first sheet."""
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
+    except (InvalidFileException, BadZipFile, OSError, KeyError, ValueError) as exc:
         raise ImportRefused([RowError(1, f"无法读取Excel文件（{exc.__class__.__name__}），请使用 .xlsx 格式")])
     sheet = workbook.worksheets[0]
     rows = sheet.iter_rows(values_only=True)
