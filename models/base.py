@@ -25,7 +25,7 @@ def open_database(url):
     """Open the database named by a peewee db_url and bind the proxy to it."""
     if url.startswith("sqlite:///") and ":memory:" not in url:
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-    kwargs = {"pragmas": SQLITE_PRAGMAS} if url.startswith("sqlite") else {"autorollback": True}
+    kwargs = {"pragmas": SQLITE_PRAGMAS} if url.startswith("sqlite") else {}
     database = connect(url, **kwargs)
     db.initialize(database)
     return database

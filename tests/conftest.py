@@ -49,7 +49,8 @@ def database_url(request, tmp_path):
     admin.cursor().execute(f"CREATE SCHEMA {schema}")
     sep = "&" if "?" in base else "?"
     yield f"{base}{sep}options=-csearch_path%3D{schema}"
-    db.close() if not db.is_closed() else None
+    if db.obj is not None and not db.is_closed():
+        db.close()
     admin.cursor().execute(f"DROP SCHEMA {schema} CASCADE")
     admin.close()
 
@@ -73,7 +74,7 @@ def app(database_url, fake_wechat):
     application = bot.create_app({"SANXIANG": config, "TESTING": True})
     bot.init_database(application.config["SANXIANG"])
     yield application
-    if not db.is_closed():
+    if db.obj is not None and not db.is_closed():
         db.close()
 
 
