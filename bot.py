@@ -6,6 +6,8 @@
     python bot.py import-items F.xlsx  replace/update the 行政执法事项清单 from Excel (all or nothing)
     python bot.py export-items F.xlsx  write the current list to Excel
     python bot.py chat [TEXT]          talk to a running server as WeChat would (signed, --encrypt)
+    python bot.py badge CERT_NO        badge card with verification QR (--all DIR); officer …, scans: see
+                                       handlers/badge_cli.py
 """
 import logging
 import os
@@ -43,10 +45,11 @@ def create_app(test_config=None):
         if not db.is_closed():
             db.close()
 
-    from handlers import endpoint, pages
+    from handlers import endpoint, pages, verify
 
     endpoint.install(app)
     pages.install(app)
+    verify.install(app)  # 亮证: /v/<token>, /staff/badges
     return app
 
 
@@ -147,6 +150,12 @@ def chat_command(text, url, openid, encrypt, event):
     from handlers.terminal import run_chat
 
     sys.exit(run_chat(settings.load_config(), text=text, url=url, openid=openid, encrypt=encrypt, event=event))
+
+
+from handlers.badge_cli import COMMANDS as BADGE_COMMANDS  # noqa: E402  (亮证: badge, officer, …)
+
+for _command in BADGE_COMMANDS:
+    cli.add_command(_command)
 
 
 if __name__ == "__main__":

@@ -6,8 +6,10 @@ rules kept here hold for all of them.
 from models.base import BaseModel, db, open_database
 from models.disclosure import Bureau, EnforcementItem, FlowStep, InspectionItem, Officer
 from models.conversation import ChatState, InboundMessage
+from models.badges import BadgeScan, OfficerStatusChange, WeChatBadgeQR
 
 ALL_MODELS = [Bureau, Officer, EnforcementItem, InspectionItem, FlowStep, InboundMessage, ChatState]
+ALL_MODELS += [OfficerStatusChange, BadgeScan, WeChatBadgeQR]  # 亮证 (models/badges.py)
 
 
 def create_tables():

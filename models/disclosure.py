@@ -40,6 +40,10 @@ class Officer(BaseModel):
     status = CharField(default="有效")
     status_reason = CharField(default="")
     status_changed_on = DateField(null=True)
+    # 亮证 (models/badges.py): an optional photo file under badges.photo_dir, and the random nonce
+    # inside the badge QR's signed token; a new nonce voids every badge printed before.
+    photo = CharField(default="")
+    badge_nonce = CharField(null=True, unique=True)
 
     class Meta:
         table_name = "officer"
