@@ -17,3 +17,31 @@ def test_live_server_answers_wechat(live_server):
 def test_live_server_refuses_unsigned(live_server):
     response = requests.post(live_server["url"] + "/wechat", data=b"<xml/>", timeout=5)
     assert response.status_code == 403
+
+
+def test_concurrent_duplicate_deliveries_answered_once(live_server):
+    """WeChat's retry racing the first delivery on two workers: one record, one answer for all."""
+    import sqlite3
+    import time
+    from contextlib import closing
+    from concurrent.futures import ThreadPoolExecutor
+
+    from handlers.terminal import signed_query
+
+    env = live_server["env"]
+    xml = inbound_xml("o_race", text="执法事项", msg_id=987654321012345)
+    query = signed_query(env["WECHAT_TOKEN"], int(time.time()), "42")
+
+    def deliver(_):
+        return requests.post(live_server["url"] + "/wechat", params=query, data=xml.encode(), timeout=10)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(deliver, range(8)))
+    assert {r.status_code for r in responses} == {200}
+    assert len({r.text for r in responses}) == 1
+    with closing(sqlite3.connect(live_server["db_path"])) as conn:
+        rows = conn.execute("SELECT count(*) FROM inboundmessage WHERE key LIKE '%987654321012345'").fetchone()[0]
+        pages = conn.execute("SELECT pages FROM chatstate WHERE openid = 'o_race'").fetchone()[0]
+    assert rows == 1
+    # The paging state was written once: page 2 is next, not page 3.
+    assert "（第2/" in pages
