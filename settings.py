@@ -19,6 +19,7 @@ ENV_OVERRIDES = {
     "WECHAT_APPID": ("wechat", "appid"),
     "WECHAT_SECRET": ("wechat", "secret"),
     "WECHAT_API_BASE": ("wechat", "api_base"),
+    "LEDGER_KEY_PATH": ("ledger", "private_key_path"),  # tree-head signing key (models/treehead.py)
 }
 
 

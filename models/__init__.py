@@ -7,15 +7,20 @@ from models.base import BaseModel, db, open_database
 from models.disclosure import Bureau, EnforcementItem, FlowStep, InspectionItem, Officer
 from models.conversation import ChatState, InboundMessage
 from models.badges import BadgeScan, OfficerStatusChange, WeChatBadgeQR
+from models.ledger import LedgerEntry, install_append_only_triggers
+from models.treehead import TreeHead
+from models.cases import Case
 
 ALL_MODELS = [Bureau, Officer, EnforcementItem, InspectionItem, FlowStep, InboundMessage, ChatState]
 ALL_MODELS += [OfficerStatusChange, BadgeScan, WeChatBadgeQR]  # 亮证 (models/badges.py)
+ALL_MODELS += [LedgerEntry, Case, TreeHead]  # 全过程记录 (models/ledger.py, cases.py, treehead.py)
 
 
 def create_tables():
     """Create every table that does not exist yet (safe to run on every start)."""
     with db.atomic():
         db.create_tables(ALL_MODELS, safe=True)
+        install_append_only_triggers()  # the log tables refuse UPDATE/DELETE at the database
 
 
 __all__ = [

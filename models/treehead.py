@@ -1,0 +1,201 @@
+"""Signed tree heads (签名树头): size, root and time of the log, signed with the bureau's Ed25519 key.
+
+A head is published outside the database — in a plain-text feed at /ledger/heads.txt, in a file under
+var/ that the bureau may copy anywhere (a website, a newspaper notice, the justice bureau's mailbox),
+and on the disclosure page. Whoever keeps a copy can later prove that the log still extends it.
+
+The private key is a PEM file whose path comes from the environment (LEDGER_KEY_PATH); it is never
+written to the database. Its public half is published beside the feed.
+"""
+import base64
+import datetime as dt
+import hashlib
+import logging
+import os
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from peewee import CharField, IntegerField, TextField
+
+from models import ledger, merkle
+from models.base import BaseModel
+
+log = logging.getLogger(__name__)
+HEAD_FORMAT = "sanxiang-tree-head/v1"
+
+
+class TreeHead(BaseModel):
+    """One signed tree head, as published."""
+
+    size = IntegerField()
+    root = CharField()  # hex
+    alg = CharField(default="sha256")
+    timestamp = CharField()  # ISO 8601 with offset, as signed
+    origin = CharField()
+    signature = TextField()  # base64
+    key_id = CharField()
+
+    class Meta:
+        table_name = "tree_head"
+
+    @property
+    def message(self):
+        return signed_message(self.origin, self.alg, self.size, self.root, self.timestamp)
+
+    def feed_line(self):
+        return f"{self.size} {self.root} {self.timestamp} {self.alg} {self.key_id} {self.signature}"
+
+    @classmethod
+    def latest(cls):
+        return cls.select().order_by(cls.size.desc(), cls.id.desc()).first()
+
+
+def signed_message(origin, alg, size, root_hex, timestamp):
+    """The exact bytes that are signed; tools/verify_proof.py builds the same."""
+    return f"{HEAD_FORMAT}\n{origin}\n{alg}\n{size}\n{root_hex}\n{timestamp}\n".encode("utf-8")
+
+
+def key_id(public_key):
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def resolve(path):
+    from settings import ROOT
+
+    path = Path(path)
+    return path if path.is_absolute() else ROOT / path
+
+
+def load_private_key(config, create=None):
+    """The signing key from ledger.private_key_path; created (mode 0600) only when allowed."""
+    path = resolve(config["ledger"]["private_key_path"])
+    create = config["ledger"].get("create_key_if_missing", False) if create is None else create
+    if not path.exists():
+        if not create:
+            raise FileNotFoundError(f"签名私钥不存在：{path}（设置 LEDGER_KEY_PATH 或运行 python bot.py ledger keygen）")
+        generate_key(path)
+        log.warning("generated a new tree-head signing key at %s; back it up and keep it off the database", path)
+    return serialization.load_pem_private_key(path.read_bytes(), password=None)
+
+
+def generate_key(path):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pem)
+    return key
+
+
+def public_key_pem(public_key):
+    return public_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def load_public_key(config, path=None):
+    """The verifying key: an explicit file, else ledger.public_key_path, else derived from the private key."""
+    for candidate in (path, config["ledger"].get("public_key_path")):
+        if candidate and resolve(candidate).exists():
+            return serialization.load_pem_public_key(resolve(candidate).read_bytes())
+    return load_private_key(config, create=False).public_key()
+
+
+def sign_head(config, at=None):
+    """Sign the log as it stands now, store the head and append it to the feed file; return it.
+
+    A head is signed even when nothing changed since the last one, so a missing day shows."""
+    key = load_private_key(config)
+    hashes = ledger.leaf_hashes()
+    root_hex = merkle.root_from_hashes(hashes).hex()
+    timestamp = (at or ledger.now()).isoformat()
+    origin = config["ledger"]["origin"]
+    message = signed_message(origin, "sha256", len(hashes), root_hex, timestamp)
+    head = TreeHead.create(size=len(hashes), root=root_hex, alg="sha256", timestamp=timestamp, origin=origin,
+                           signature=base64.b64encode(key.sign(message)).decode(), key_id=key_id(key.public_key()))
+    _append_to_feed_file(config, head)
+    return head
+
+
+def _append_to_feed_file(config, head):
+    path = config["ledger"].get("feed_path")
+    if not path:
+        return
+    path = resolve(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(head.feed_line() + "\n")
+
+
+def feed_text(config, public_key=None):
+    """The plain-text feed: a header naming the format and key, then one head per line, oldest first."""
+    lines = [f"# {config['ledger']['origin']} — 执法全过程记录签名树头",
+             f"# format: {HEAD_FORMAT}; line = size root_hex timestamp alg key_id signature_base64",
+             "# signed bytes: \"" + HEAD_FORMAT + "\\n\" origin \"\\n\" alg \"\\n\" size \"\\n\" root_hex \"\\n\" timestamp \"\\n\"",
+             f"# origin: {config['ledger']['origin']}"]
+    if public_key is not None:
+        raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        lines.append(f"# public key (Ed25519, base64): {base64.b64encode(raw).decode()} key_id {key_id(public_key)}")
+    lines += [head.feed_line() for head in TreeHead.select().order_by(TreeHead.id)]
+    return "\n".join(lines) + "\n"
+
+
+class PublishedHead:
+    """A head read from a feed (file, URL copy) or the table, before its signature is checked."""
+
+    def __init__(self, size, root, timestamp, alg, key_id, signature, origin, source):
+        self.size, self.root, self.timestamp, self.alg = int(size), root, timestamp, alg
+        self.key_id, self.signature, self.origin, self.source = key_id, signature, origin, source
+
+    @property
+    def message(self):
+        return signed_message(self.origin, self.alg, self.size, self.root, self.timestamp)
+
+    def signature_ok(self, public_key):
+        try:
+            public_key.verify(base64.b64decode(self.signature), self.message)
+            return True
+        except (InvalidSignature, ValueError):
+            return False
+
+    def describe(self):
+        return f"树头（{self.size}条，{self.timestamp}，来源：{self.source}）"
+
+
+def parse_feed(text, source, origin):
+    """Heads in a feed's text; `# origin:` in the feed overrides the configured origin."""
+    heads = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("# origin:"):
+            origin = line[len("# origin:"):].strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split()
+        if len(parts) != 6:
+            raise ValueError(f"{source}: 无法识别的树头行：{line[:80]}")
+        heads.append(PublishedHead(*parts, origin=origin, source=source))
+    return heads
+
+
+def published_heads(config, extra_files=()):
+    """Every head we know of: the table, the feed file under var/, and files an auditor hands us."""
+    heads = [PublishedHead(h.size, h.root, h.timestamp, h.alg, h.key_id, h.signature, h.origin, "数据库")
+             for h in TreeHead.select().order_by(TreeHead.id)]
+    files = [config["ledger"].get("feed_path")] + list(extra_files)
+    for path in filter(None, files):
+        path = resolve(path)
+        if path.exists():
+            heads += parse_feed(path.read_text(encoding="utf-8"), str(path), config["ledger"]["origin"])
+    unique = {}
+    for head in heads:
+        unique.setdefault((head.size, head.root, head.timestamp, head.signature), head)
+    return sorted(unique.values(), key=lambda h: (h.size, h.timestamp))
+
+
+def today_in_china():
+    return dt.datetime.now(ledger.CHINA_TZ).date()
