@@ -1,0 +1,17 @@
+"""gunicorn settings file: start the clock once, in the master process, when the server is ready."""
+import settings
+
+_scheduler = None
+
+
+def when_ready(server):
+    global _scheduler
+    from notices.clock import start_clock
+
+    _scheduler = start_clock(settings.load_config())
+    server.log.info("clock started: %s", ", ".join(j.id for j in _scheduler.get_jobs()))
+
+
+def on_exit(server):
+    if _scheduler is not None:
+        _scheduler.shutdown(wait=False)
