@@ -24,11 +24,13 @@ class FontMissing(RuntimeError):
 
 
 def font_path(config, bold=False):
+    """BADGE_FONT from the environment for everything, else config's font (bold one when it exists)."""
     badges = config.get("badges", {})
-    path = os.environ.get("BADGE_FONT") or badges.get("font_path", "")
+    if os.environ.get("BADGE_FONT"):
+        return os.environ["BADGE_FONT"]
     if bold and badges.get("bold_font_path") and os.path.exists(badges["bold_font_path"]):
-        path = badges["bold_font_path"]
-    return path
+        return badges["bold_font_path"]
+    return badges.get("font_path", "")
 
 
 def load_font(config, size, bold=False):

@@ -11,8 +11,9 @@ import datetime as dt
 import hmac
 import logging
 import os
+import re
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, send_file
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from peewee import PeeweeException
 
 from handlers.router import router
@@ -37,6 +38,12 @@ ASK_WHAT = ("请回复“核验 执法证号”或“核验 姓名”，如：�
 NOT_FOUND = ("没有找到执法证号或姓名为“{arg}”的执法人员，该证件可能不是本局签发的。"
              "{refuse}请拨打本局电话{phone}核实。")
 MAX_MATCHES = 5
+
+
+def dial_number(phone):
+    """The dialable number at the start of a phone field such as "12345（便民热线）"."""
+    match = re.match(r"\s*(\+?[\d-]{3,})", phone or "")
+    return match.group(1) if match else ""
 
 
 def verdict_words(officer, today):
@@ -122,7 +129,8 @@ def verify_page(token):
     if officer is None:
         words, tone = INVALID
         return no_store(render_template("verify.html", officer=None, words=words, tone=tone, bureau=bureau,
-                                        bureau_name=bureau.name, badges=config["badges"]), 404)
+                                        bureau_name=bureau.name, badges=config["badges"],
+                                        dial=dial_number(bureau.phone)), 404)
     try:
         BadgeScan.record(officer, "page", today)
     except PeeweeException:
@@ -131,7 +139,7 @@ def verify_page(token):
     words, tone = verdict_words(officer, today)
     complaint = config["badges"]["complaint_url"].format(cert_no=officer.cert_no)
     return no_store(render_template("verify.html", officer=officer, words=words, tone=tone, bureau=bureau,
-                                    bureau_name=bureau.name, badges=config["badges"], token=token,
+                                    bureau_name=bureau.name, badges=config["badges"], token=token, dial=dial_number(bureau.phone),
                                     has_photo=photo_path(officer, config) is not None, complaint_url=complaint,
                                     checked_at=f"{now:%Y-%m-%d %H:%M}"))
 
@@ -144,9 +152,8 @@ def verify_photo(token):
     path = photo_path(officer, config) if officer else None
     if path is None:
         abort(404)
-    response = send_file(path, mimetype="image/jpeg", max_age=0)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    # Photos are small JPEGs (models/officers.set_photo); reading them whole leaves no file handle open.
+    return Response(path.read_bytes(), mimetype="image/jpeg", headers={"Cache-Control": "no-store"})
 
 
 # -- staff: scan counts -------------------------------------------------------------------------------

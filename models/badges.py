@@ -41,8 +41,8 @@ SCAN_CHANNELS = ("page", "wechat")  # the /v/ page, WeChat's own parametric QR
 
 
 def photo_dir(config):
-    """Where officers' photos are kept (badges.photo_dir, relative to the project root)."""
-    path = Path(config.get("badges", {}).get("photo_dir", "var/photos"))
+    """Where officers' photos are kept: BADGE_PHOTO_DIR, else badges.photo_dir (relative to the project root)."""
+    path = Path(os.environ.get("BADGE_PHOTO_DIR") or config.get("badges", {}).get("photo_dir", "var/photos"))
     return path if path.is_absolute() else ROOT / path
 
 
