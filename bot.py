@@ -49,10 +49,12 @@ def create_app(test_config=None):
             db.close()
 
     from handlers import endpoint, pages, verify
+    from handlers import complaints_web
 
     endpoint.install(app)
     pages.install(app)
     verify.install(app)  # 亮证: /v/<token>, /staff/badges
+    complaints_web.install(app)  # 投诉举报: /complaints/…, Open311 /open311/v2/…
     return app
 
 
@@ -160,6 +162,10 @@ from handlers.badge_cli import COMMANDS as BADGE_COMMANDS  # noqa: E402  (亮证
 
 for _command in BADGE_COMMANDS:
     cli.add_command(_command)
+
+from handlers.complaints_cli import complaints as complaints_group  # noqa: E402  (投诉举报)
+
+cli.add_command(complaints_group)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ HELP_TEXT = (
     "“抽查事项”：随机抽查事项清单\n"
     "“流程”：各类执法流程\n"
     "“救济”：行政复议、行政诉讼的途径和期限\n"
-    "“投诉方式”：投诉举报渠道\n"
+    "“投诉”：在线投诉举报（可匿名）；“投诉方式”：其他渠道\n"
     "也可以直接输入关键词查询执法事项，如“网吧”“旅行社”“假唱”。"
 )
 NOT_FOUND = "没有找到与“{text}”有关的执法事项。请换个关键词试试，如“网吧”“演出”“导游”；回复“帮助”查看可以查询的内容。"
@@ -124,7 +124,7 @@ def remedy(ctx, arg=""):
     return Paged("对行政执法行为不服的，可以依法：", blocks, page_link(ctx, "/remedy"))
 
 
-@router.keyword("投诉方式", "投诉渠道", "投诉", "举报")
+@router.keyword("投诉方式", "投诉渠道", "举报方式")  # "投诉"/"举报" start a complaint: handlers/complaints.py
 @router.click("COMPLAINT_CHANNELS")
 def complaint_channels(ctx, arg=""):
     blocks = [f"{c['name']}：{c['detail']}" for c in ctx.config["complaint_channels"]]

@@ -6,6 +6,7 @@ decorates its functions, and `dispatch` picks the one that fits an incoming mess
 import datetime as dt
 import unicodedata
 from dataclasses import dataclass, field
+from functools import partial
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Router:
         self.message_types = {}
         self.scenes = {}
         self.fallback = None
+        self.interceptors = []
 
     # -- registration -------------------------------------------------------------------------
     def keyword(self, *words):
@@ -61,6 +63,15 @@ class Router:
         self.fallback = func
         return func
 
+    def intercept(self, func):
+        """A hook that sees every non-event message before the tables, as `func(ctx, proceed)`.
+
+        An ongoing dialogue (e.g. a complaint being filed) takes all of one user's messages this way;
+        `proceed()` hands the message on to the ordinary dispatch and returns its answer.
+        """
+        self.interceptors.append(func)
+        return func
+
     @staticmethod
     def _register(table, names):
         def decorator(func):
@@ -72,6 +83,13 @@ class Router:
     # -- dispatch ---------------------------------------------------------------------------------
     def dispatch(self, ctx):
         """Return the handler's answer (text, Paged or None for a silent `success`)."""
+        proceed = partial(self._dispatch_tables, ctx)
+        if ctx.message.type != "event":
+            for interceptor in reversed(self.interceptors):
+                proceed = partial(interceptor, ctx, proceed)
+        return proceed()
+
+    def _dispatch_tables(self, ctx):
         message = ctx.message
         if message.type == "text":
             return self._dispatch_text(ctx, normalize(message.content))

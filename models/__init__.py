@@ -7,12 +7,14 @@ from models.base import BaseModel, db, open_database
 from models.disclosure import Bureau, EnforcementItem, FlowStep, InspectionItem, Officer
 from models.conversation import ChatState, InboundMessage
 from models.badges import BadgeScan, OfficerStatusChange, WeChatBadgeQR
+from models.complaints import COMPLAINT_MODELS
 from models.ledger import LedgerEntry, install_append_only_triggers
 from models.treehead import TreeHead
 from models.cases import Case
 
 ALL_MODELS = [Bureau, Officer, EnforcementItem, InspectionItem, FlowStep, InboundMessage, ChatState]
 ALL_MODELS += [OfficerStatusChange, BadgeScan, WeChatBadgeQR]  # 亮证 (models/badges.py)
+ALL_MODELS += COMPLAINT_MODELS  # 投诉举报 (models/complaints.py)
 ALL_MODELS += [LedgerEntry, Case, TreeHead]  # 全过程记录 (models/ledger.py, cases.py, treehead.py)
 
 

@@ -48,3 +48,7 @@ def start_clock(config):
     scheduler.start()
     log.info("clock started with %d jobs", len(JOBS))
     return scheduler
+
+
+# Modules whose jobs the clock runs: each registers with @job when imported.
+import notices.complaint_jobs  # noqa: E402,F401  (投诉举报: pushes, deadline reminders)

@@ -1,0 +1,544 @@
+"""投诉举报 — complaints, the bureau's handling of them, and the rules that guard both.
+
+Every entry point (WeChat, the web form, Open311, the command line) files and handles complaints
+through these classes, so the rules hold for all of them:
+
+- the lifecycle 待受理 → 已受理 / 不予受理 → 办理中 → 已答复 → 办结 (→ 回访 satisfaction), with
+  working-day deadlines from configuration;
+- who may do what (受理员, 承办人, 负责人), and that a complaint about an officer is never seen,
+  handled or assigned to that officer (回避);
+- every staff action is an append-only ComplaintEvent (who, when, what);
+- a daily limit per complainant; the complainant's identity is kept out of lists (masked);
+- messages to citizens and staff are queued in an Outbox inside the same transaction, and sent
+  only after it commits (notices/complaint_jobs.py), so a rollback never sends and a retry never
+  sends twice.
+"""
+import datetime as dt
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import threading
+from pathlib import Path
+
+from peewee import (BooleanField, CharField, DateField, DateTimeField, FloatField, ForeignKeyField,
+                    IntegerField, IntegrityError, TextField)
+
+from models.base import BaseModel, db
+from models.disclosure import Officer
+from notices.workdays import add_workdays, load_schedules
+
+PENDING, ACCEPTED, REJECTED, IN_PROGRESS, ANSWERED, CLOSED = "待受理", "已受理", "不予受理", "办理中", "已答复", "办结"
+STATUSES = (PENDING, ACCEPTED, REJECTED, IN_PROGRESS, ANSWERED, CLOSED)
+OPEN_STATUSES = (PENDING, ACCEPTED, IN_PROGRESS, ANSWERED)
+
+CLERK, HANDLER, HEAD = "受理员", "承办人", "负责人"
+ROLES = (CLERK, HANDLER, HEAD)
+ROLE_ACTIONS = {
+    CLERK: {"list", "view", "accept", "reject", "assign", "close", "visit"},
+    HANDLER: {"list", "view", "answer"},
+    HEAD: {"list", "view", "accept", "reject", "assign", "answer", "close", "visit"},
+}
+# action -> (statuses it may start from, status it leads to)
+TRANSITIONS = {
+    "accept": ((PENDING,), ACCEPTED),
+    "reject": ((PENDING,), REJECTED),
+    "assign": ((ACCEPTED, IN_PROGRESS), IN_PROGRESS),
+    "answer": ((IN_PROGRESS,), ANSWERED),
+    "close": ((ANSWERED,), CLOSED),
+}
+ACTION_NAMES = {"file": "提交", "accept": "受理", "reject": "不予受理", "assign": "转办", "answer": "答复",
+                "close": "办结", "visit": "回访", "reveal": "查看联系方式", "recompute": "重算期限"}
+CONTENT_MIN, CONTENT_MAX = 5, 2000
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+_queued = threading.local()  # set when this thread queued a message: send it after the response
+
+
+class ComplaintError(Exception):
+    """A rule said no; the message is Chinese and safe to show to the person who tried."""
+
+
+class DailyLimitReached(ComplaintError):
+    pass
+
+
+def complaint_settings(config):
+    return config["complaints"]
+
+
+def category_by(config, name_or_code):
+    """The configured category whose name or code is `name_or_code`, or None."""
+    wanted = (name_or_code or "").strip().lower()
+    for category in complaint_settings(config)["categories"]:
+        if wanted in (category["name"].lower(), category["code"].lower()):
+            return category
+    return None
+
+
+def mask_contact(text):
+    """张三 13812345678 -> 张* 138****5678: enough for staff to recognise, not to copy."""
+    text = re.sub(r"\d{7,}", lambda m: m.group()[:3] + "*" * (len(m.group()) - 7) + m.group()[-4:], text or "")
+    text = re.sub(r"[\w.+-]+@([\w-]+\.)+\w+", lambda m: m.group()[0] + "***@" + m.group().split("@")[1], text)
+    return re.sub(r"[\u4e00-\u9fff]{2,4}", lambda m: m.group()[0] + "*" * (len(m.group()) - 1), text)
+
+
+class Staff(BaseModel):
+    """本局工作人员 — who may act on complaints from WeChat or the command line, and in which role."""
+
+    openid = CharField(unique=True, max_length=128)
+    name = CharField()
+    role = CharField()
+    officer = ForeignKeyField(Officer, null=True, backref="staff_accounts", on_delete="SET NULL")
+    active = BooleanField(default=True)
+
+    class Meta:
+        table_name = "complaint_staff"
+
+    @classmethod
+    def by_openid(cls, openid):
+        return cls.get_or_none((cls.openid == openid) & (cls.active == True))  # noqa: E712
+
+    @classmethod
+    def add(cls, openid, name, role, officer=None):
+        if role not in ROLES:
+            raise ComplaintError(f"角色只能是：{'、'.join(ROLES)}")
+        staff = cls.get_or_none(cls.openid == openid) or cls(openid=openid)
+        staff.name, staff.role, staff.officer, staff.active = name, role, officer, True
+        staff.save()
+        return staff
+
+    @property
+    def label(self):
+        return f"{self.role} {self.name}"
+
+    def may(self, action):
+        return action in ROLE_ACTIONS.get(self.role, ())
+
+    @classmethod
+    def receivers(cls, roles, exclude_officer_id=None):
+        """Active staff in `roles`, never the officer a complaint is about."""
+        query = cls.select().where((cls.active == True) & cls.role.in_(roles))  # noqa: E712
+        return [s for s in query if exclude_officer_id is None or s.officer_id != exclude_officer_id]
+
+
+class Complaint(BaseModel):
+    """投诉举报 — one complaint, from filing to 办结."""
+
+    ticket = CharField(unique=True, max_length=32)
+    source = CharField(default="wechat")  # wechat | web | open311 | cli
+    category = CharField()
+    category_code = CharField()
+    officer = ForeignKeyField(Officer, null=True, backref="complaints", on_delete="SET NULL")
+    content = TextField()
+    location = CharField(default="", max_length=500)
+    lat = FloatField(null=True)
+    lng = FloatField(null=True)
+    contact = CharField(default="", max_length=200)
+    openid = CharField(null=True, index=True, max_length=128)
+    submitter = CharField(index=True, max_length=200)
+    secret_code = CharField(max_length=16)
+    client_key = CharField(null=True, unique=True, max_length=100)
+    status = CharField(default=PENDING)
+    status_reason = TextField(default="")
+    assignee = ForeignKeyField(Officer, null=True, backref="assigned_complaints", on_delete="SET NULL")
+    answer = TextField(default="")
+    satisfaction = CharField(default="")
+    created_at = DateTimeField(index=True)
+    updated_at = DateTimeField()
+    accepted_on = DateField(null=True)
+    accept_due = DateField()
+    accept_due_provisional = BooleanField(default=False)
+    answer_due = DateField(null=True)
+    answer_due_provisional = BooleanField(default=False)
+
+    # -- filing ---------------------------------------------------------------------------------
+    @classmethod
+    def filed_today(cls, submitter, now):
+        start = dt.datetime.combine(now.date(), dt.time.min)
+        return cls.select().where((cls.submitter == submitter) & (cls.created_at >= start)).count()
+
+    @classmethod
+    def check_daily_limit(cls, config, submitter, now):
+        limit = complaint_settings(config)["daily_limit"]
+        if limit and cls.filed_today(submitter, now) >= limit:
+            raise DailyLimitReached(
+                f"您今天已提交{limit}件投诉，今天不能再通过网上提交了。急事请拨打"
+                f"{complaint_settings(config)['call_instead']}，感谢您的理解。")
+
+    @classmethod
+    def file(cls, config, now, *, category, content, submitter, source="wechat", officer=None,
+             location="", lat=None, lng=None, contact="", openid=None, client_key=None, evidence=(),
+             check_limit=True):
+        """Validate and store a new complaint with its evidence; queue the notices to staff."""
+        found = category_by(config, category)
+        if found is None:
+            raise ComplaintError("请选择投诉类别：" + "、".join(c["name"] for c in complaint_settings(config)["categories"]))
+        content = (content or "").strip()
+        if len(content) < CONTENT_MIN:
+            raise ComplaintError(f"请把情况说清楚一些（至少{CONTENT_MIN}个字）：时间、地点、经过。")
+        if len(content) > CONTENT_MAX:
+            raise ComplaintError(f"内容太长了，请控制在{CONTENT_MAX}字以内。")
+        if officer is not None and not found.get("officer"):
+            officer = None
+        with db.atomic():
+            if client_key:
+                existing = cls.get_or_none(cls.client_key == client_key)
+                if existing is not None:
+                    return existing
+            if check_limit:
+                cls.check_daily_limit(config, submitter, now)
+            due = add_workdays(now.date(), complaint_settings(config)["accept_within_workdays"],
+                               load_schedules(config))
+            complaint = cls._create_with_ticket(
+                now, source=source, category=found["name"], category_code=found["code"], officer=officer,
+                content=content, location=(location or "").strip()[:500], lat=lat, lng=lng,
+                contact=(contact or "").strip()[:200], openid=openid, submitter=submitter,
+                secret_code="".join(secrets.choice(CODE_ALPHABET) for _ in range(6)), client_key=client_key,
+                created_at=now, updated_at=now, accept_due=due.due, accept_due_provisional=due.provisional)
+            for item in evidence:
+                item.complaint = complaint
+                item.save()
+            ComplaintEvent.record(complaint, now, "file", actor="投诉人", detail=f"来源：{source}")
+            complaint._tell_staff(
+                (CLERK, HEAD), "new",
+                f"新投诉 {complaint.ticket}（{complaint.category}），请在{complaint.accept_due:%m月%d日}前受理："
+                f"回复“#受理 {complaint.ticket}”或“#不予受理 {complaint.ticket} 理由”。")
+        return complaint
+
+    @classmethod
+    def _create_with_ticket(cls, now, **fields):
+        for _ in range(20):
+            ticket = f"TS{now:%y%m%d}{secrets.randbelow(10000):04d}"
+            try:
+                with db.atomic():
+                    return cls.create(ticket=ticket, **fields)
+            except IntegrityError:
+                if cls.get_or_none(cls.ticket == ticket) is None:
+                    raise
+        raise ComplaintError("编号生成失败，请稍后再试。")
+
+    @classmethod
+    def by_ticket(cls, ticket):
+        return cls.get_or_none(cls.ticket == (ticket or "").strip().upper())
+
+    def code_matches(self, code):
+        return hmac.compare_digest(self.secret_code, (code or "").strip().upper())
+
+    # -- handling -------------------------------------------------------------------------------
+    def check_may(self, staff, action):
+        """Raise ComplaintError unless `staff` may do `action` on this complaint."""
+        if staff is None or not staff.active:
+            raise ComplaintError("您没有这项操作的权限。")
+        if self.officer_id is not None and staff.officer_id == self.officer_id:
+            raise ComplaintError("该投诉涉及您本人，按规定您须回避，不能查看或办理。")
+        if not staff.may(action):
+            raise ComplaintError("您没有这项操作的权限。")
+        if staff.role == HANDLER and action in ("answer", "view") and self.assignee_id != staff.officer_id:
+            raise ComplaintError("该投诉未转给您办理。")
+
+    def accept(self, staff, now, config):
+        due = add_workdays(now.date(), complaint_settings(config)["answer_within_workdays"], load_schedules(config))
+        self.accepted_on, self.answer_due, self.answer_due_provisional = now.date(), due.due, due.provisional
+        return self._transition(staff, "accept", now, "",
+                                f"您的投诉（编号{self.ticket}）已受理，我们将在{due.due:%Y年%m月%d日}前答复您。"
+                                f"回复“查询 {self.ticket}”可查看进度。")
+
+    def reject(self, staff, now, config, reason):
+        reason = (reason or "").strip()
+        if not reason:
+            raise ComplaintError("请写明不予受理的理由，如：" + "、".join(complaint_settings(config)["reject_reasons"]))
+        self.status_reason = reason
+        return self._transition(staff, "reject", now, reason,
+                                f"您的投诉（编号{self.ticket}）经审查不予受理，理由：{reason}。"
+                                f"如有疑问请拨打{complaint_settings(config)['call_instead']}。")
+
+    def assign(self, staff, now, config, officer):
+        if officer is None:
+            raise ComplaintError("没有找到该证号的执法人员，请核对后重试。")
+        if self.officer_id is not None and officer.id == self.officer_id:
+            raise ComplaintError("不能转给被投诉的执法人员本人办理，请另选承办人。")
+        if officer.verdict(now.date()) != "有效":
+            raise ComplaintError(f"{officer.name}的执法证状态为“{officer.verdict(now.date())}”，不能承办，请另选。")
+        self.assignee = officer
+        event = self._transition(staff, "assign", now, f"承办人：{officer.name}（{officer.cert_no}）",
+                                 f"您的投诉（编号{self.ticket}）已转承办人员办理，办理结果将及时告知您。")
+        due = f"，请在{self.answer_due:%m月%d日}前答复" if self.answer_due else ""
+        for receiver in Staff.receivers((HANDLER, HEAD, CLERK), exclude_officer_id=self.officer_id):
+            if receiver.officer_id == officer.id:
+                Outbox.enqueue(f"assign:{self.ticket}:{event.id}:{receiver.openid}", receiver.openid,
+                               f"投诉 {self.ticket}（{self.category}）已转您办理{due}。"
+                               f"回复“#查看 {self.ticket}”看详情，“#答复 {self.ticket} 内容”答复。", now)
+        return event
+
+    def reply(self, staff, now, config, text):
+        text = (text or "").strip()
+        if len(text) < CONTENT_MIN:
+            raise ComplaintError(f"答复内容太短，请写明调查结果和处理意见（至少{CONTENT_MIN}个字）。")
+        self.answer = text[:CONTENT_MAX]
+        return self._transition(staff, "answer", now, self.answer,
+                                f"您的投诉（编号{self.ticket}）答复如下：\n{_clip(self.answer, 450)}\n"
+                                f"回复“查询 {self.ticket}”可再次查看。")
+
+    def close(self, staff, now, config):
+        choices = "”“".join(complaint_settings(config)["satisfaction"])
+        return self._transition(staff, "close", now, "",
+                                f"您的投诉（编号{self.ticket}）已办结，感谢您的监督。欢迎评价："
+                                f"回复“评价 {self.ticket} 满意”（可选“{choices}”）。")
+
+    def rate(self, now, config, satisfaction, staff=None, note=""):
+        """回访 — the complainant's satisfaction, given by them or recorded by staff after a call."""
+        if satisfaction not in complaint_settings(config)["satisfaction"]:
+            raise ComplaintError("评价请选择：" + "、".join(complaint_settings(config)["satisfaction"]))
+        if self.status != CLOSED:
+            raise ComplaintError("办结后才能评价。")
+        if staff is not None:
+            self.check_may(staff, "visit")
+        with db.atomic():
+            self.satisfaction, self.updated_at = satisfaction, now
+            self.save()
+            return ComplaintEvent.record(self, now, "visit", actor=staff.label if staff else "投诉人",
+                                         staff=staff, detail=f"{satisfaction} {note}".strip())
+
+    def _transition(self, staff, action, now, detail, citizen_text):
+        self.check_may(staff, action)
+        sources, target = TRANSITIONS[action]
+        if self.status not in sources:
+            raise ComplaintError(f"投诉 {self.ticket} 当前状态为“{self.status}”，不能{ACTION_NAMES[action]}。")
+        with db.atomic():
+            self.status, self.updated_at = target, now
+            self.save()
+            event = ComplaintEvent.record(self, now, action, actor=staff.label, staff=staff, detail=detail)
+            if self.openid:
+                Outbox.enqueue(f"status:{self.ticket}:{event.id}", self.openid, citizen_text, now)
+        return event
+
+    def _tell_staff(self, roles, kind, text):
+        for receiver in Staff.receivers(roles, exclude_officer_id=self.officer_id):
+            Outbox.enqueue(f"{kind}:{self.ticket}:{receiver.openid}", receiver.openid, text, self.updated_at)
+
+    # -- views ----------------------------------------------------------------------------------
+    @classmethod
+    def todo(cls, staff):
+        """What `staff` has to act on, soonest deadline first; never complaints about themselves."""
+        if staff.role == HANDLER:
+            query = cls.select().where((cls.status == IN_PROGRESS) & (cls.assignee == staff.officer_id))
+        else:
+            statuses = OPEN_STATUSES if staff.role == HEAD else (PENDING, ACCEPTED, ANSWERED)
+            query = cls.select().where(cls.status.in_(statuses))
+        if staff.officer_id is not None:
+            query = query.where(cls.officer.is_null() | (cls.officer != staff.officer_id))
+        return sorted(query, key=lambda c: (c.current_due() or dt.date.max, c.created_at))
+
+    def current_due(self):
+        """The deadline that matters now: acceptance while 待受理, the answer while being handled."""
+        if self.status == PENDING:
+            return self.accept_due
+        if self.status in (ACCEPTED, IN_PROGRESS):
+            return self.answer_due
+        return None
+
+    def due_is_provisional(self):
+        return self.accept_due_provisional if self.status == PENDING else self.answer_due_provisional
+
+    def masked_contact(self):
+        return mask_contact(self.contact) if self.contact else "匿名"
+
+    def officer_label(self):
+        return f"{self.officer.name}（{self.officer.cert_no}）" if self.officer_id else ""
+
+    def events(self):
+        return list(self.event_log.order_by(ComplaintEvent.at, ComplaintEvent.id))
+
+    @classmethod
+    def recompute_provisional(cls, config, now):
+        """Recompute deadlines that rested on a guessed calendar, once a year's schedule is entered."""
+        schedules, settings_, changed = load_schedules(config), complaint_settings(config), 0
+        query = cls.select().where(cls.accept_due_provisional | cls.answer_due_provisional)
+        for complaint in query:
+            accept = add_workdays(complaint.created_at.date(), settings_["accept_within_workdays"], schedules)
+            complaint.accept_due, complaint.accept_due_provisional = accept.due, accept.provisional
+            if complaint.accepted_on:
+                answer = add_workdays(complaint.accepted_on, settings_["answer_within_workdays"], schedules)
+                complaint.answer_due, complaint.answer_due_provisional = answer.due, answer.provisional
+            with db.atomic():
+                complaint.save()
+                ComplaintEvent.record(complaint, now, "recompute", actor="系统",
+                                      detail=f"受理期限{complaint.accept_due}，答复期限{complaint.answer_due or '-'}")
+            changed += 1
+        return changed
+
+
+def _clip(text, limit):
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class ComplaintEvent(BaseModel):
+    """办理记录 — one step taken on a complaint: who, when, what. Written once, never changed."""
+
+    complaint = ForeignKeyField(Complaint, backref="event_log", on_delete="CASCADE")
+    at = DateTimeField()
+    action = CharField()
+    actor = CharField()
+    staff = ForeignKeyField(Staff, null=True, on_delete="SET NULL")
+    detail = TextField(default="")
+
+    class Meta:
+        table_name = "complaint_event"
+
+    @classmethod
+    def record(cls, complaint, at, action, actor, staff=None, detail=""):
+        return cls.create(complaint=complaint, at=at, action=action, actor=actor, staff=staff, detail=detail)
+
+    def save(self, *args, **kwargs):
+        if self.id is not None:
+            raise ComplaintError("办理记录不能修改。")
+        return super().save(*args, **kwargs)
+
+    @property
+    def action_name(self):
+        return ACTION_NAMES.get(self.action, self.action)
+
+
+def evidence_root(config):
+    path = Path(complaint_settings(config)["evidence_dir"])
+    if not path.is_absolute():
+        path = Path(__file__).resolve().parent.parent / path
+    return path
+
+
+class Evidence(BaseModel):
+    """证据 — a photo, voice or video a complainant sent, stored once by its SHA-256.
+
+    While a chat dialogue is going on the row has an `owner` and no complaint; filing attaches it.
+    """
+
+    complaint = ForeignKeyField(Complaint, null=True, backref="evidence", on_delete="CASCADE")
+    owner = CharField(default="", index=True, max_length=200)
+    kind = CharField()  # image | voice | video | file
+    sha256 = CharField(max_length=64, index=True)
+    size = IntegerField()
+    content_type = CharField(default="application/octet-stream")
+    media_id = CharField(default="", max_length=200)
+    created_at = DateTimeField()
+
+    @classmethod
+    def store(cls, config, content, *, kind, owner, now, content_type="", media_id=""):
+        """Write `content` to the content-addressed store (once per hash) and record it."""
+        limit = complaint_settings(config)["max_evidence_bytes"]
+        if len(content) > limit:
+            raise ComplaintError(f"文件太大（超过{limit // 1048576}MB），请压缩后再发。")
+        digest = hashlib.sha256(content).hexdigest()
+        target = evidence_root(config) / digest[:2] / digest
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temporary = target.with_name(f".{digest}.{secrets.token_hex(4)}")
+            temporary.write_bytes(content)
+            os.replace(temporary, target)
+        return cls.create(kind=kind, owner=owner, sha256=digest, size=len(content), created_at=now,
+                          content_type=content_type or "application/octet-stream", media_id=media_id)
+
+    @classmethod
+    def pending(cls, owner):
+        return list(cls.select().where((cls.owner == owner) & cls.complaint.is_null()).order_by(cls.id))
+
+    @classmethod
+    def discard_pending(cls, owner):
+        return cls.delete().where((cls.owner == owner) & cls.complaint.is_null()).execute()
+
+    def path(self, config):
+        return evidence_root(config) / self.sha256[:2] / self.sha256
+
+
+class ComplaintDraft(BaseModel):
+    """The chat dialogue in progress for one user: which step, what was said so far.
+
+    Kept in the database so it survives restarts and is shared by every worker.
+    """
+
+    openid = CharField(primary_key=True, max_length=128)
+    step = CharField()
+    data = TextField(default="{}")
+    started_at = DateTimeField()
+    updated_at = DateTimeField()
+
+    class Meta:
+        table_name = "complaint_draft"
+
+    @property
+    def values(self):
+        return json.loads(self.data)
+
+    def is_idle(self, now, idle_minutes):
+        return now - self.updated_at > dt.timedelta(minutes=idle_minutes)
+
+    @classmethod
+    def begin(cls, openid, step, values, now):
+        Evidence.discard_pending(f"wx:{openid}")
+        cls.delete().where(cls.openid == openid).execute()
+        return cls.create(openid=openid, step=step, data=json.dumps(values, ensure_ascii=False),
+                          started_at=now, updated_at=now)
+
+    def advance(self, step, values, now):
+        self.step, self.data, self.updated_at = step, json.dumps(values, ensure_ascii=False), now
+        self.save()
+
+    def touch(self, now):
+        self.updated_at = now
+        self.save()
+
+    def discard(self):
+        Evidence.discard_pending(f"wx:{self.openid}")
+        self.delete_instance()
+
+
+class Outbox(BaseModel):
+    """A message waiting to be pushed through WeChat, written in the transaction that caused it.
+
+    `key` is unique, so a repeated cause (a retry, a second scheduler) queues nothing new; a row is
+    claimed before sending so two senders never both send it.
+    """
+
+    key = CharField(unique=True, max_length=190)
+    openid = CharField(max_length=128)
+    text = TextField()
+    created_at = DateTimeField()
+    claimed_at = DateTimeField(null=True)
+    sent_at = DateTimeField(null=True, index=True)
+    channel = CharField(default="")  # custom | template | subscribe | failed
+    attempts = IntegerField(default=0)
+    last_error = TextField(default="")
+
+    class Meta:
+        table_name = "complaint_outbox"
+
+    @classmethod
+    def enqueue(cls, key, openid, text, now):
+        cls.insert(key=key[:190], openid=openid, text=text, created_at=now).on_conflict_ignore().execute()
+        _queued.flag = True
+
+    @staticmethod
+    def take_queued_flag():
+        """True once after this thread queued something (the caller then drains the outbox)."""
+        flag, _queued.flag = getattr(_queued, "flag", False), False
+        return flag
+
+    @classmethod
+    def due(cls, max_attempts):
+        return list(cls.select().where(cls.sent_at.is_null() & (cls.attempts < max_attempts)).order_by(cls.id))
+
+    def claim(self, now, stale_after=dt.timedelta(minutes=2)):
+        """Take this row for sending; False if another sender holds it or it was sent."""
+        query = Outbox.update(claimed_at=now, attempts=Outbox.attempts + 1).where(
+            (Outbox.id == self.id) & Outbox.sent_at.is_null()
+            & (Outbox.claimed_at.is_null() | (Outbox.claimed_at < now - stale_after)))
+        return query.execute() == 1
+
+    def mark(self, now, channel, error=""):
+        sent_at = now if channel in ("custom", "template", "subscribe") else None
+        Outbox.update(sent_at=sent_at, channel=channel, last_error=error, claimed_at=None).where(
+            Outbox.id == self.id).execute()
+
+
+COMPLAINT_MODELS = [Staff, Complaint, ComplaintEvent, Evidence, ComplaintDraft, Outbox]
