@@ -89,13 +89,23 @@ class EnforcementItem(BaseModel):
         return f"《{self.basis_law}》{self.basis_article}"
 
     @classmethod
-    def search(cls, text):
-        """Items matching every whitespace-separated term in name, category, basis or keywords."""
+    def search(cls, text, category=None):
+        """Items matching every whitespace-separated term in name, category, basis or keywords;
+        only those of `category` when one is given."""
         terms = [t for t in text.split() if t]
         query = cls.select().order_by(cls.code)
         if terms:
             query = query.where(reduce(operator.and_, [cls._matches(t) for t in terms]))
+        if category:
+            query = query.where(cls.category == category)
         return list(query)
+
+    @classmethod
+    def categories(cls):
+        """The 执法行为类别 in use, in the order of ENFORCEMENT_CATEGORIES."""
+        rows = cls.select(cls.category).distinct()
+        order = {name: i for i, name in enumerate(ENFORCEMENT_CATEGORIES)}
+        return sorted((r.category for r in rows), key=lambda c: (order.get(c, 99), c))
 
     @classmethod
     def _matches(cls, term):
@@ -115,6 +125,10 @@ class InspectionItem(BaseModel):
     method = CharField()
     frequency = CharField()
     seq = IntegerField(default=0)
+
+    @classmethod
+    def published(cls):
+        return list(cls.select().order_by(cls.seq, cls.id))
 
 
 class FlowStep(BaseModel):
