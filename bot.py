@@ -48,12 +48,13 @@ def create_app(test_config=None):
         if not db.is_closed() and not is_sqlite():
             db.close()
 
-    from handlers import endpoint, pages, verify
+    from handlers import endpoint, ledger_web, pages, verify
     from handlers import complaints_web
 
     endpoint.install(app)
     pages.install(app)
     verify.install(app)  # 亮证: /v/<token>, /staff/badges
+    ledger_web.install(app)  # 全过程记录: /ledger/ heads feed, public key, proofs
     complaints_web.install(app)  # 投诉举报: /complaints/…, Open311 /open311/v2/…
     return app
 
@@ -161,6 +162,11 @@ def chat_command(text, url, openid, encrypt, event):
 from handlers.badge_cli import COMMANDS as BADGE_COMMANDS  # noqa: E402  (亮证: badge, officer, …)
 
 for _command in BADGE_COMMANDS:
+    cli.add_command(_command)
+
+from handlers.ledger_cli import COMMANDS as LEDGER_COMMANDS  # noqa: E402  (全过程记录: verify, ledger, case)
+
+for _command in LEDGER_COMMANDS:
     cli.add_command(_command)
 
 from handlers.complaints_cli import complaints as complaints_group  # noqa: E402  (投诉举报)

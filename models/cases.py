@@ -195,23 +195,11 @@ def _check_statement_period(config, file, data):
         return
     served = _date(notice.get("served_on"), "告知书送达日期")
     decided = _date(data.get("decided_on"), "决定日期")
-    if working_days_between(served, decided) < days:
+    from notices.workdays import load_schedules, workdays_between
+
+    if workdays_between(served, decided, load_schedules(config))[0] < days:
         raise CaseError(f"告知书于{served}送达，当事人有{days}个工作日陈述、申辩或申请听证，{decided}尚不能作出决定"
                         f"（当事人书面放弃的，请在决定中注明 party_waived）。")
-
-
-def working_days_between(start, end):
-    """Working days after `start` up to and including `end` (chinese_calendar; Mon–Fri where unknown)."""
-    import chinese_calendar
-
-    count, day = 0, start
-    while day < end:
-        day += dt.timedelta(days=1)
-        try:
-            count += chinese_calendar.is_workday(day)
-        except NotImplementedError:
-            count += day.weekday() < 5
-    return count
 
 
 def _date(value, label):

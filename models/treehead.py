@@ -199,3 +199,43 @@ def published_heads(config, extra_files=()):
 
 def today_in_china():
     return dt.datetime.now(ledger.CHINA_TZ).date()
+
+
+PROOF_FORMAT = "sanxiang-inclusion-proof/v1"
+
+
+def inclusion_proof_document(config, seq, head=None):
+    """What a party downloads to check one entry: its bytes, the signed head and the audit path.
+
+    The newest head that already covers the entry is used; None when no published head does yet."""
+    entry = ledger.LedgerEntry.get_or_none(ledger.LedgerEntry.seq == int(seq))
+    if entry is None:
+        return None
+    head = head or (TreeHead.select().where(TreeHead.size > entry.seq)
+                    .order_by(TreeHead.size.desc(), TreeHead.id.desc()).first())
+    if head is None:
+        return None
+    levels = merkle.Levels(ledger.leaf_hashes(limit=head.size))
+    return {
+        "format": PROOF_FORMAT,
+        "origin": head.origin,
+        "alg": head.alg,
+        "entry": {"seq": entry.seq, "case": entry.case_no, "step": entry.step,
+                  "body": bytes(entry.body).decode("utf-8")},
+        "leaf_hash": entry.leaf_hash_hex,
+        "tree_head": {"size": head.size, "root": head.root, "timestamp": head.timestamp,
+                      "key_id": head.key_id, "signature": head.signature},
+        "audit_path": [h.hex() for h in levels.inclusion_proof(entry.seq, head.size)],
+        "verify_with": "python3 tools/verify_proof.py proof.json pubkey.pem",
+    }
+
+
+def consistency_document(first, second):
+    """A consistency proof between two published sizes, for whoever kept an older head."""
+    hashes = ledger.leaf_hashes(limit=second)
+    if not 0 <= first <= second <= len(hashes):
+        return None
+    levels = merkle.Levels(hashes)
+    return {"first": first, "second": second, "first_root": levels.root(first).hex(),
+            "second_root": levels.root(second).hex(),
+            "proof": [h.hex() for h in levels.consistency_proof(first, second)]}

@@ -24,6 +24,7 @@ SEQ_MARK = b',"seq":'
 class Problem:
     seq: object  # the first entry concerned (int), or None for a problem with a head
     message: str
+    exact: bool = True  # False: only a range is known (a head broken by entries whose hash was forged too)
 
 
 @dataclass
@@ -39,8 +40,9 @@ class Report:
         return not self.problems
 
     def first_bad_entry(self):
-        seqs = [p.seq for p in self.problems if p.seq is not None]
-        return min(seqs) if seqs else None
+        exact = [p.seq for p in self.problems if p.seq is not None and p.exact]
+        ranged = [p.seq for p in self.problems if p.seq is not None]
+        return min(exact or ranged) if ranged else None
 
 
 def body_seq(body):
@@ -100,7 +102,8 @@ def check_heads(hashes, heads, public_key, report):
             continue
         if levels.root(head.size).hex() != head.root:
             low = previous.size if previous else 0
-            report.problems.append(Problem(low, f"{head.describe()}与数据库不符：第{low}至{head.size - 1}条之间有记录被改动。"))
+            report.problems.append(Problem(low, f"{head.describe()}与数据库不符：第{low}至{head.size - 1}条之间有记录被改动。",
+                                           exact=False))
             continue
         if previous is not None:
             proof = levels.consistency_proof(previous.size, head.size)
@@ -117,7 +120,13 @@ def check_files(store, report):
     """Rehash every evidence file the log names; a changed or missing file is a problem."""
     rows = db.execute_sql("SELECT seq, body FROM ledger_entry WHERE kind = 'evidence' ORDER BY seq")
     for seq, body in rows:
-        data = json.loads(bytes(body))["data"]
+        try:
+            content = json.loads(bytes(body))
+        except ValueError:
+            continue  # already reported by the scan: its bytes no longer hash to what was recorded
+        if content.get("kind") != "evidence":
+            continue  # a row moved here from elsewhere; the scan names it
+        data = content["data"]
         report.files_checked += 1
         problem = store.check(data["sha256"], data["size"])
         if problem:
@@ -141,5 +150,5 @@ def verify_log(heads, public_key, store=None, batch=10000):
     check_heads(hashes, heads, public_key, report)
     if store is not None:
         check_files(store, report)
-    report.problems.sort(key=lambda p: (p.seq is None, p.seq if p.seq is not None else 0))
+    report.problems.sort(key=lambda p: (not p.exact, p.seq is None, p.seq if p.seq is not None else 0))
     return report

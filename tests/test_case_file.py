@@ -1,0 +1,415 @@
+"""The case file: step order, officers, AV rules, append-only at three levels, verify, proofs."""
+import datetime as dt
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+import wave
+
+import pytest
+from peewee import DatabaseError
+
+import settings
+from models import cases, ledger, treehead
+from models.base import db, is_sqlite
+from models.evidence import EvidenceError, EvidenceStore
+from models.verify import verify_log
+from notices.ledger_heads import RefusedToSign, publish_tree_head
+from tests.conftest import ROOT
+
+A, B, C = "15052501001", "15052501002", "15052501003"
+SUSPENDED, EXPIRED = "15052501006", "15052501007"
+TZ = ledger.CHINA_TZ
+
+
+def at(day, hour=10):
+    return dt.datetime(2026, 9, day, hour, 0, tzinfo=TZ)
+
+
+@pytest.fixture
+def config(app, tmp_path):
+    overrides = {"ledger": {"private_key_path": str(tmp_path / "keys" / "k.pem"), "feed_path": str(tmp_path / "heads.txt")},
+                 "evidence": {"store_path": str(tmp_path / "records"), "max_file_bytes": 100_000}}
+    db.connect(reuse_if_open=True)
+    yield settings.deep_merge(app.config["SANXIANG"], overrides)
+    if not db.is_closed():
+        db.close()
+
+
+def wav(path, frames=800):
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"\x01\x00" * frames)
+    return path
+
+
+INSPECTION = {"place": "大沁他拉镇某网吧", "started": "2026-09-01 21:10", "ended": "2026-09-01 21:50",
+              "findings": "发现3名未成年人上网", "officers": [A, B]}
+
+
+def open_case(config, day=1):
+    return cases.open_case(config, party={"kind": "法人或其他组织", "name": "奈曼旗星空网吧"}, handlers=[A, B], by=A,
+                           data={"item_code": "CF-002", "source": "投诉举报", "facts": "群众举报接纳未成年人",
+                                 "approver": "局长 张某"}, at=at(day))
+
+
+def with_audio(config, case, tmp_path, step="现场检查", day=1):
+    ev = cases.add_evidence(config, case.number, wav(tmp_path / "rec.wav"), filename="rec.wav", step=step,
+                            device="执法记录仪 03", recorded_by=A, recorded_at="2026-09-01 21:10", by=A, at=at(day))
+    return ev.seq
+
+
+def run_to_decision(config, case, tmp_path):
+    audio = with_audio(config, case, tmp_path)
+    cases.record_step(config, case.number, "现场检查", INSPECTION, by=A, attachments=[audio], at=at(1, 22))
+    cases.record_step(config, case.number, "审核", {"reviewer": "法制审核员 李某", "major": False, "result": "通过",
+                                                  "opinion": "事实清楚"}, by=C, at=at(3))
+    cases.record_step(config, case.number, "告知", {"notice_no": "奈文旅告〔2026〕1号", "facts": "接纳未成年人",
+                                                  "basis": "第三十一条", "proposed": "警告，罚款5000元",
+                                                  "served_on": "2026-09-04"}, by=A, at=at(4))
+
+
+DECISION = {"decision_no": "奈文旅罚〔2026〕1号", "facts": "接纳未成年人", "basis": "第三十一条", "penalty": "警告，罚款5000元",
+            "fine_yuan": 5000, "decided_on": "2026-09-14"}
+
+
+def test_a_case_runs_its_steps_in_order(config, tmp_path):
+    case = open_case(config)
+    assert case.number == "奈文旅立字〔2026〕第1号"
+    with pytest.raises(cases.CaseError, match="先告知当事人"):
+        cases.record_step(config, case.number, "决定", DECISION, by=A, at=at(2))
+    with pytest.raises(cases.CaseError, match="审核前须有调查取证"):
+        cases.record_step(config, case.number, "审核", {}, by=A, at=at(2))
+    run_to_decision(config, case, tmp_path)
+    early = dict(DECISION, decided_on="2026-09-08")
+    with pytest.raises(cases.CaseError, match="5个工作日"):
+        cases.record_step(config, case.number, "决定", early, by=A, at=at(8))
+    with pytest.raises(cases.CaseError, match="结案前须已送达"):
+        cases.record_step(config, case.number, "结案", {"summary": "x", "approver": "y", "closed_on": "2026-09-20"}, by=A)
+    cases.record_step(config, case.number, "决定", DECISION, by=A, at=at(14))
+    with pytest.raises(cases.CaseError, match="已作出决定"):
+        cases.record_step(config, case.number, "调查取证", {"method": "询问", "content": "x", "officers": [A, B]}, by=A)
+    cases.record_step(config, case.number, "送达", {"document": "行政处罚决定书", "method": "邮寄送达", "recipient": "法定代表人",
+                                                  "served_on": "2026-09-15", "officers": [A, B],
+                                                  "av_exception": "邮寄送达，无现场送达过程，附EMS回执单号"}, by=A, at=at(15))
+    with pytest.raises(cases.CaseError, match="执行记录"):
+        cases.record_step(config, case.number, "结案", {"summary": "x", "approver": "y", "closed_on": "2026-09-20"}, by=A)
+    cases.record_step(config, case.number, "执行", {"method": "自动履行", "result": "已缴纳罚款5000元", "executed_on": "2026-09-18"},
+                      by=A, at=at(18))
+    cases.record_step(config, case.number, "结案", {"summary": "已执行完毕", "approver": "局长", "closed_on": "2026-09-20"},
+                      by=A, at=at(20))
+    file = case.file()
+    assert file.status() == "结案" and file.allowed_next(config) == []
+    with pytest.raises(cases.CaseError, match="已结案"):
+        cases.record_step(config, case.number, "执行", {}, by=A)
+    assert [e.step for e, _ in cases.av_exceptions()] == ["送达"]
+
+
+@pytest.mark.parametrize("mutate,message", [
+    (lambda d: d.update(officers=[A]), "不得少于2人"),
+    (lambda d: d.update(officers=[A, SUSPENDED]), "已暂扣"),
+    (lambda d: d.update(officers=[A, EXPIRED]), "已注销"),
+    (lambda d: d.pop("findings"), "缺少：检查情况"),
+])
+def test_bad_steps_are_refused_and_nothing_is_written(config, tmp_path, mutate, message):
+    case = open_case(config)
+    audio = with_audio(config, case, tmp_path)
+    before = ledger.size()
+    data = dict(INSPECTION)
+    mutate(data)
+    with pytest.raises(cases.CaseError, match=message):
+        cases.record_step(config, case.number, "现场检查", data, by=A, attachments=[audio], at=at(1, 22))
+    assert ledger.size() == before
+
+
+def test_unknown_case_unknown_item_and_uncertified_recorder(config):
+    with pytest.raises(cases.CaseError, match="不存在"):
+        cases.record_step(config, "奈文旅立字〔2026〕第99号", "审核", {}, by=A)
+    with pytest.raises(cases.CaseError, match="不在《行政执法事项清单》"):
+        cases.open_case(config, party={"kind": "自然人", "name": "张某"}, handlers=[A, B], by=A,
+                        data={"item_code": "NOPE", "source": "s", "facts": "f", "approver": "a"})
+    with pytest.raises(cases.CaseError, match="已暂扣"):
+        cases.open_case(config, party={"kind": "自然人", "name": "张某"}, handlers=[A, B], by=SUSPENDED,
+                        data={"item_code": "CF-015", "source": "s", "facts": "f", "approver": "a"})
+    assert ledger.size() == 0
+
+
+def test_av_is_required_unless_a_written_reason_is_given(config, tmp_path):
+    case = open_case(config)
+    with pytest.raises(cases.CaseError, match="音像记录事项清单"):
+        cases.record_step(config, case.number, "现场检查", INSPECTION, by=A, at=at(1, 22))
+    with pytest.raises(cases.CaseError, match="理由过短"):
+        cases.record_step(config, case.number, "现场检查", dict(INSPECTION, av_exception="坏了"), by=A, at=at(1, 22))
+    entry = cases.record_step(config, case.number, "现场检查",
+                              dict(INSPECTION, av_exception="执法记录仪电池耗尽，备用设备未到，已制作现场笔录并由当事人签字"),
+                              by=A, at=at(1, 22))
+    assert entry.content["data"]["av_exception"].startswith("执法记录仪")
+
+
+def test_whole_process_measures_need_whole_process_video(config, tmp_path):
+    case = open_case(config)
+    photo = cases.add_evidence(config, case.number, _jpeg(tmp_path), filename="p.jpg", step="行政强制", device="相机",
+                               recorded_by=A, recorded_at="t", by=A, at=at(1))
+    data = {"measure": "扣押", "items": "电脑主机20台", "place": "网吧", "officers": [A, B]}
+    with pytest.raises(cases.CaseError, match="录像"):
+        cases.record_step(config, case.number, "行政强制", data, by=A, attachments=[photo.seq], at=at(1, 23))
+
+
+def _jpeg(tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "p.jpg"
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(path)
+    return path
+
+
+def test_evidence_store_refuses_bad_files(config, tmp_path):
+    case = open_case(config)
+    exe = tmp_path / "x.exe"
+    exe.write_bytes(b"MZ" + b"\0" * 10)
+    with pytest.raises(EvidenceError, match="不支持的文件类型"):
+        cases.add_evidence(config, case.number, exe, filename="x.exe", step="现场检查", device="d", recorded_by=A,
+                           recorded_at="t", by=A)
+    fake = tmp_path / "fake.mp4"
+    fake.write_bytes(b"not a video at all")
+    with pytest.raises(EvidenceError, match="不是mp4格式"):
+        cases.add_evidence(config, case.number, fake, filename="fake.mp4", step="现场检查", device="d", recorded_by=A,
+                           recorded_at="t", by=A)
+    big = wav(tmp_path / "big.wav", frames=60_000)
+    with pytest.raises(EvidenceError, match="超过上限"):
+        cases.add_evidence(config, case.number, big, filename="big.wav", step="现场检查", device="d", recorded_by=A,
+                           recorded_at="t", by=A)
+    assert ledger.size() == 1
+    assert not list((tmp_path / "records").rglob("*")) or all(p.is_dir() for p in (tmp_path / "records").rglob("*"))
+
+
+def test_corrections_are_new_entries_shown_beside_the_original(config, tmp_path):
+    case = open_case(config)
+    audio = with_audio(config, case, tmp_path)
+    entry = cases.record_step(config, case.number, "现场检查", INSPECTION, by=A, attachments=[audio], at=at(1, 22))
+    fix = cases.correct(config, case.number, entry.seq, {"ended": "2026-09-01 22:05"}, "笔录结束时间笔误，依执法记录仪时间更正", by=B)
+    file = case.file()
+    assert file.contents[entry.seq]["data"]["ended"] == "2026-09-01 21:50"
+    assert file.effective(entry.seq)["ended"] == "2026-09-01 22:05"
+    assert fix.content["corrects"] == entry.seq
+
+
+@pytest.mark.parametrize("sql", ["UPDATE ledger_entry SET step = 'x' WHERE seq = 0", "DELETE FROM ledger_entry",
+                                 "UPDATE enforcement_case SET party_name = 'x'", "DELETE FROM enforcement_case",
+                                 "DELETE FROM tree_head", "UPDATE tree_head SET size = 0"])
+def test_database_refuses_update_and_delete(config, sql):
+    open_case(config)
+    treehead.sign_head(config)
+    with pytest.raises(DatabaseError, match="append-only"):
+        with db.atomic():
+            db.execute_sql(sql)
+    assert ledger.size() == 1
+
+
+def test_postgresql_refuses_truncate(config):
+    if is_sqlite():
+        pytest.skip("SQLite has no TRUNCATE")
+    open_case(config)
+    with pytest.raises(DatabaseError, match="append-only"):
+        with db.atomic():
+            db.execute_sql("TRUNCATE ledger_entry CASCADE")
+
+
+def test_canonical_bytes_and_stored_algorithm(config):
+    case = open_case(config)
+    entry = ledger.LedgerEntry.get_by_id(case.opened_seq)
+    body = bytes(entry.body)
+    assert body == ledger.canonical_bytes(json.loads(body))
+    assert entry.alg == "sha256" and json.loads(body)["alg"] == "sha256"
+    with pytest.raises(ledger.LedgerError, match="小数"):
+        ledger.append("step", {"fine": 1.5})
+    sm3 = ledger.append("note", {"x": 1}, alg="sm3")
+    assert sm3.alg == "sm3"
+
+
+def test_heads_are_signed_published_and_checked(config, tmp_path):
+    case = open_case(config)
+    first = publish_tree_head(config, at=at(1, 23))
+    run_to_decision(config, case, tmp_path)
+    second = publish_tree_head(config, at=at(5, 23))
+    assert (tmp_path / "heads.txt").read_text().splitlines() == [first.feed_line(), second.feed_line()]
+    key = treehead.load_public_key(config)
+    report = verify_log(treehead.published_heads(config), key, EvidenceStore.from_config(config))
+    assert report.ok, report.problems
+    assert report.heads_checked == 2 and report.files_checked == 1
+
+
+def test_forged_head_is_reported(config, tmp_path):
+    open_case(config)
+    head = treehead.sign_head(config)
+    forged = tmp_path / "forged.txt"
+    forged.write_text(f"1 {'00' * 32} {head.timestamp} sha256 {head.key_id} {head.signature}\n")
+    report = verify_log(treehead.published_heads(config, [forged]), treehead.load_public_key(config))
+    assert any("签名无效" in p.message for p in report.problems)
+
+
+def test_changed_evidence_file_is_reported(config, tmp_path):
+    case = open_case(config)
+    seq = with_audio(config, case, tmp_path)
+    digest = ledger.LedgerEntry.get_by_id(seq).content["data"]["sha256"]
+    path = EvidenceStore.from_config(config).path_for(digest)
+    path.chmod(0o644)
+    path.write_bytes(path.read_bytes()[:-1] + b"\x07")
+    report = verify_log([], treehead.load_public_key(config, None) if False else _key(config),
+                        EvidenceStore.from_config(config))
+    assert [p.seq for p in report.problems] == [seq] and "内容已改变" in report.problems[0].message
+
+
+def _key(config):
+    return treehead.load_private_key(config, create=True).public_key()
+
+
+# -- tampering with a copy of the SQLite file, triggers dropped -------------------------------------------
+
+@pytest.fixture
+def signed_copy(config, tmp_path):
+    """A SQLite case file of 3 cases with a published head, copied; yields (config for the copy, path)."""
+    if not is_sqlite():
+        pytest.skip("file-level tampering is a SQLite test")
+    for day in (1, 2, 3):
+        open_case(config, day)
+    case = cases.Case.get(cases.Case.number == "奈文旅立字〔2026〕第1号")
+    run_to_decision(config, case, tmp_path)
+    publish_tree_head(config, at=at(6))
+    db.close()
+    original = config["database"]["url"][len("sqlite:///"):]
+    copy = tmp_path / "tampered.db"
+    shutil.copy(original, copy)
+    conn = sqlite3.connect(copy)
+    for table in ledger.APPEND_ONLY_TABLES:
+        for op in ("update", "delete"):
+            conn.execute(f"DROP TRIGGER {table}_no_{op}")
+    conn.commit()
+    yield conn, copy, settings.deep_merge(config, {"database": {"url": f"sqlite:///{copy}"}})
+    conn.close()
+
+
+def run_verify(copy_config, tmp_path):
+    cfg = tmp_path / "copy.yaml"
+    import yaml
+
+    cfg.write_text(yaml.safe_dump(copy_config, allow_unicode=True))
+    env = {"DATABASE_URL": copy_config["database"]["url"], "LEDGER_KEY_PATH": copy_config["ledger"]["private_key_path"],
+           "PATH": "/usr/bin:/bin"}
+    code = (f"import settings, sys; settings.DEFAULT_CONFIG_PATH = {str(cfg)!r}; sys.argv = ['bot.py', 'verify']; "
+            "import bot; bot.cli()")
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+
+
+def test_untouched_copy_verifies(signed_copy, tmp_path):
+    _, _, copy_config = signed_copy
+    result = run_verify(copy_config, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "核验通过" in result.stdout
+
+
+def test_one_changed_byte_is_named(signed_copy, tmp_path):
+    conn, _, copy_config = signed_copy
+    body = conn.execute("SELECT body FROM ledger_entry WHERE seq = 4").fetchone()[0]
+    changed = body.replace("5000".encode(), "500".encode() + b"1") if b"5000" in body else body[:-3] + b"X" + body[-2:]
+    assert len(changed) == len(body) and changed != body
+    conn.execute("UPDATE ledger_entry SET body = ? WHERE seq = 4", (changed,))
+    conn.commit()
+    result = run_verify(copy_config, tmp_path)
+    assert result.returncode == 1
+    assert "第4条记录起" in result.stderr and "第4条记录内容与记录时的哈希不符" in result.stderr
+
+
+def test_a_forged_hash_column_still_fails_against_the_head(signed_copy, tmp_path):
+    conn, _, copy_config = signed_copy
+    body = conn.execute("SELECT body FROM ledger_entry WHERE seq = 5").fetchone()[0]
+    changed = body.replace("通过".encode(), "驳回".encode())
+    from models import merkle
+
+    conn.execute("UPDATE ledger_entry SET body = ?, leaf_hash = ? WHERE seq = 5", (changed, merkle.leaf_hash(changed)))
+    conn.commit()
+    result = run_verify(copy_config, tmp_path)
+    assert result.returncode == 1
+    assert "与数据库不符" in result.stderr
+
+
+def test_one_deleted_entry_is_named(signed_copy, tmp_path):
+    conn, _, copy_config = signed_copy
+    conn.execute("DELETE FROM ledger_entry WHERE seq = 2")
+    conn.commit()
+    result = run_verify(copy_config, tmp_path)
+    assert result.returncode == 1
+    assert "第2条记录缺失" in result.stderr and "第2条记录起" in result.stderr
+
+
+def test_the_last_entry_deleted_is_named(signed_copy, tmp_path):
+    conn, _, copy_config = signed_copy
+    last = conn.execute("SELECT MAX(seq) FROM ledger_entry").fetchone()[0]
+    conn.execute("DELETE FROM ledger_entry WHERE seq = ?", (last,))
+    conn.commit()
+    result = run_verify(copy_config, tmp_path)
+    assert result.returncode == 1
+    assert f"第{last}条起的记录缺失" in result.stderr
+
+
+def test_two_swapped_entries_are_named(signed_copy, tmp_path):
+    conn, _, copy_config = signed_copy
+    rows = {seq: (body, leaf) for seq, body, leaf in conn.execute("SELECT seq, body, leaf_hash FROM ledger_entry WHERE seq IN (1, 3)")}
+    for seq, other in ((1, 3), (3, 1)):
+        conn.execute("UPDATE ledger_entry SET body = ?, leaf_hash = ? WHERE seq = ?", (*rows[other], seq))
+    conn.commit()
+    result = run_verify(copy_config, tmp_path)
+    assert result.returncode == 1
+    assert "第1条记录起" in result.stderr and "第1条位置上的记录内容自称第3条" in result.stderr
+
+
+def test_signing_refuses_a_tampered_log(signed_copy, tmp_path):
+    conn, _, copy_config = signed_copy
+    conn.execute("DELETE FROM ledger_entry WHERE seq = 0")
+    conn.commit()
+    from models.base import open_database
+
+    open_database(copy_config["database"]["url"])
+    with pytest.raises(RefusedToSign, match="第0条记录缺失"):
+        publish_tree_head(copy_config)
+
+
+# -- proofs for the public ----------------------------------------------------------------------------------
+
+def test_decision_proof_downloads_and_checks_with_the_stdlib_script(config, client, tmp_path):
+    case = open_case(config)
+    run_to_decision(config, case, tmp_path)
+    decision = cases.record_step(config, case.number, "决定", DECISION, by=A, at=at(14))
+    assert client.get(f"/ledger/proof/{decision.seq}.json").status_code == 404  # not under a head yet
+    publish_tree_head(config)
+    client.application.config["SANXIANG"] = config
+    response = client.get(f"/ledger/proof/{decision.seq}.json")
+    assert response.status_code == 200
+    assert client.get(f"/ledger/proof/{case.opened_seq}.json").status_code == 404  # 立案 is not public
+    (tmp_path / "proof.json").write_bytes(response.data)
+    (tmp_path / "pub.pem").write_bytes(client.get("/ledger/pubkey.pem").data)
+    feed = client.get("/ledger/heads.txt").get_data(as_text=True)
+    assert feed.splitlines()[-1] == treehead.TreeHead.latest().feed_line()
+    assert "执法全过程记录" in client.get("/ledger/").get_data(as_text=True)
+    script = [sys.executable, "-I", str(ROOT / "tools" / "verify_proof.py"), "proof.json", "pub.pem"]
+    ok = subprocess.run(script, cwd=tmp_path, capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "验证通过" in ok.stdout
+    proof = json.loads(response.data)
+    proof["entry"]["body"] = proof["entry"]["body"].replace("5000", "500")
+    (tmp_path / "proof.json").write_text(json.dumps(proof, ensure_ascii=False))
+    bad = subprocess.run(script, cwd=tmp_path, capture_output=True, text=True)
+    assert bad.returncode == 1 and "验证失败" in bad.stdout
+
+
+def test_consistency_route(config, client):
+    for day in (1, 2, 3):
+        open_case(config, day)
+    document = client.get("/ledger/consistency?first=1&second=3").get_json()
+    from models import merkle
+
+    merkle.verify_consistency(1, 3, bytes.fromhex(document["first_root"]), bytes.fromhex(document["second_root"]),
+                              [bytes.fromhex(h) for h in document["proof"]])
