@@ -1,0 +1,52 @@
+"""The same complaint delivered to a 2-worker server several times at once is filed once, and told once."""
+import sqlite3
+import threading
+import time
+
+from handlers.terminal import inbound_xml, post_message
+
+
+def live_config(live_server):
+    env = live_server["env"]
+    return {"wechat": {"token": env["WECHAT_TOKEN"], "aes_key": env["WECHAT_AES_KEY"], "appid": env["WECHAT_APPID"]}}
+
+
+def query(live_server, sql, *args):
+    with sqlite3.connect(live_server["db_path"], timeout=10) as connection:
+        return connection.execute(sql, args).fetchall()
+
+
+def test_concurrent_duplicate_deliveries_file_one_complaint(live_server):
+    url, config, fake = live_server["url"] + "/wechat", live_config(live_server), live_server["fake"]
+    query(live_server, "INSERT INTO complaint_staff (openid, name, role, active) VALUES (?, ?, ?, ?)",
+          "o_live_clerk", "张丽", "受理员", True)
+    status, _ = post_message(url, config, inbound_xml("o_live_clerk", text="#帮助"))  # opens the 48 h window
+    assert status == 200
+
+    xml = inbound_xml("o_live_citizen", text="投诉 网吧 某网吧深夜接纳未成年人上网，不登记身份证。", msg_id=9100000000000001)
+    barrier, replies = threading.Barrier(6), []
+
+    def deliver(encrypt):
+        barrier.wait()
+        replies.append(post_message(url, config, xml, encrypt=encrypt))
+
+    threads = [threading.Thread(target=deliver, args=(i % 2 == 1,)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    rows = query(live_server, "SELECT ticket FROM complaint WHERE openid = ?", "o_live_citizen")
+    assert len(rows) == 1
+    ticket = rows[0][0]
+    assert len(replies) == 6 and all(status == 200 and ticket in text for status, text in replies), replies
+
+    for _ in range(50):  # the notice goes out after the response, from whichever worker filed it
+        notices = [b for b in fake.sent("message/custom/send") if b["touser"] == "o_live_clerk"]
+        if notices:
+            break
+        time.sleep(0.1)
+    time.sleep(0.5)
+    notices = [b for b in fake.sent("message/custom/send") if b["touser"] == "o_live_clerk"]
+    assert len(notices) == 1 and ticket in notices[0]["text"]["content"]
+    assert query(live_server, "SELECT count(*) FROM complaint_outbox WHERE sent_at IS NULL") == [(0,)]
