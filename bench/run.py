@@ -1,0 +1,268 @@
+"""`make bench`: throughput and latency of POST /wechat against a bare wechatpy echo, in one run.
+
+Both servers run under gunicorn with the same settings (2 sync workers, access log on), each on a
+free loopback port; the bot gets a fresh temporary SQLite database seeded by `bot.py serve` (init-db).
+The same wrk client drives both with 32 connections: signed plaintext-mode messages, a mix of the
+public queries and menu events, a unique MsgId per request and many openids. The ratio of the two
+throughputs is what counts on a shared machine; the latency targets are absolute.
+
+    .venv/bin/python bench/run.py [--duration 15] [--rounds 3] [--warmup 3] [--connections 32]
+
+Exit status 0 when every target is met, 1 when one is missed, 2 when the bench could not run.
+"""
+import argparse
+import os
+import random
+import shutil
+import signal
+import socket
+import string
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+sys.path.insert(0, str(ROOT))
+
+from handlers.terminal import inbound_xml, signed_query  # noqa: E402
+
+# What citizens ask (texts) and press (events); cycled through in this order by every connection.
+TEXTS = ["帮助", "执法主体", "执法人员", "执法人员 包海龙", "执法事项", "网吧", "旅行社", "假唱", "抽查事项",
+         "流程", "救济", "投诉方式", "下一页"]
+EVENTS = ["subscribe", "click:ITEMS", "click:OFFICERS", "click:FLOWS"]
+
+MIN_RATIO = 0.7          # ours >= 0.7 x the echo's requests/s
+MAX_P99_MS = 100.0       # p99 latency
+MAX_LATENCY_S = 4.5      # no reply slower than this (WeChat gives up after 5 s)
+GUNICORN_WORKERS = 2
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def ensure_wrk():
+    if shutil.which("wrk"):
+        return shutil.which("wrk")
+    print("wrk is missing: installing the Debian package", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "-qq", "wrk"]
+    if subprocess.run(install, env=env, stdout=subprocess.DEVNULL).returncode != 0:
+        subprocess.run(["apt-get", "update", "-qq"], env=env, check=False)
+        subprocess.run(install, env=env, stdout=subprocess.DEVNULL, check=False)
+    return shutil.which("wrk")
+
+
+def write_templates(path, now):
+    """One inbound XML per line, from the terminal chat's builder, with placeholders for wrk."""
+    lines = [inbound_xml("@OPENID@", text=text, msg_id="@MSGID@", now=now) for text in TEXTS]
+    lines += [inbound_xml("@OPENID@", event=event, now=now) for event in EVENTS]
+    assert all("\n" not in line for line in lines)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+class Server:
+    """A gunicorn started in its own process group; stop() ends that group, whatever happens."""
+
+    def __init__(self, name, argv, env, cwd, port):
+        self.name, self.port = name, port
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
+                                        stderr=self.log, start_new_session=True)
+
+    def wait_ready(self, timeout=30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                break
+            try:
+                requests.get(self.url + "/", timeout=5)
+                return
+            except requests.RequestException:
+                time.sleep(0.1)
+        self.log.seek(0)
+        raise RuntimeError(f"{self.name} did not start:\n" + self.log.read().decode(errors="replace")[-3000:])
+
+    def stop(self):
+        """SIGTERM to the whole group (gunicorn's master and workers), SIGKILL if that is not enough."""
+        for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+            try:
+                os.killpg(self.process.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                self.process.wait(wait)
+                time.sleep(0.2)  # let the workers see their master go
+            except subprocess.TimeoutExpired:
+                continue
+        self.log.close()
+
+
+def gunicorn_argv(port, app):
+    """The echo baseline's gunicorn: the worker settings `bot.py serve` uses (sync, access log on)."""
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    return [gunicorn, "--workers", str(GUNICORN_WORKERS), "--bind", f"127.0.0.1:{port}",
+            "--access-logfile", "-", app]
+
+
+def check_reply(url, query, xml):
+    """One request by hand before the load, so a broken server fails loudly, not as 100% errors."""
+    response = requests.post(url + "/wechat", params=query, data=xml.encode("utf-8"), timeout=10,
+                             headers={"Content-Type": "text/xml"})
+    if response.status_code != 200 or not response.text.lstrip().startswith("<xml>"):
+        raise RuntimeError(f"smoke request failed: HTTP {response.status_code} {response.text[:300]!r}")
+
+
+def run_wrk(wrk, server, query, templates, seconds, connections, run_id):
+    argv = [wrk, "--threads", "2", "--connections", str(connections), "--duration", f"{seconds}s",
+            "--timeout", "10s", "--script", str(BENCH / "wechat.lua"), server.url + "/wechat",
+            "--", query, str(templates), run_id]
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
+    stats, quantiles = None, []
+    for line in result.stdout.splitlines():
+        if line.startswith("BENCH "):
+            stats = {k: float(v) for k, v in (item.split("=") for item in line.split()[1:])}
+        elif line.startswith("QUANTILES "):
+            quantiles = [int(v) for v in line.split()[1].split(",")]
+    if stats is None:
+        raise RuntimeError(f"wrk failed (exit {result.returncode}):\n{result.stdout}\n{result.stderr}")
+    stats["quantiles"] = quantiles
+    return stats
+
+
+def merge(rounds):
+    """One figure set from several wrk runs: totals added, latency quantiles weighted by requests."""
+    total = {key: sum(r[key] for r in rounds) for key in
+             ("requests", "duration_us", "bad", "bad_status", "connect", "read", "write", "status", "timeout")}
+    total["rps"] = total["requests"] / (total["duration_us"] / 1e6)
+    total["errors"] = total["bad"] + total["connect"] + total["read"] + total["write"] + total["timeout"]
+    total["max_us"] = max(r["max_us"] for r in rounds)
+    points = sorted((value, r["requests"] / len(r["quantiles"])) for r in rounds for value in r["quantiles"])
+    weight = sum(w for _, w in points)
+
+    def percentile(p):
+        seen = 0.0
+        for value, w in points:
+            seen += w
+            if seen >= weight * p / 100:
+                return value
+        return points[-1][0] if points else 0
+
+    total["p50_us"], total["p99_us"] = percentile(50), percentile(99)
+    return total
+
+
+def measure(wrk, servers, query, templates, args, run_id):
+    """Warm both up, then measure them in alternating rounds, so a burst of other load on this
+    shared machine falls on both rather than on one."""
+    rounds = {server.name: [] for server in servers}
+    each = max(1, args.duration // args.rounds)
+    print(f"warm-up {args.warmup}s each, then {args.rounds} alternating rounds of {each}s each, "
+          f"{args.connections} connections", flush=True)
+    for server in servers:
+        if args.warmup:
+            run_wrk(wrk, server, query, templates, args.warmup, args.connections, f"{run_id}{server.name}w")
+    for i in range(args.rounds):
+        for server in servers:
+            stats = run_wrk(wrk, server, query, templates, each, args.connections, f"{run_id}{server.name}{i}")
+            rounds[server.name].append(stats)
+            print(f"  round {i + 1} {server.name}: {stats['requests'] / (stats['duration_us'] / 1e6):7.1f} req/s",
+                  flush=True)
+    return {name: merge(stats) for name, stats in rounds.items()}
+
+
+def report(name, s):
+    print(f"  {name:<5} {s['rps']:8.1f} req/s   p50 {s['p50_us'] / 1000:7.1f} ms   "
+          f"p99 {s['p99_us'] / 1000:7.1f} ms   max {s['max_us'] / 1000:8.1f} ms   "
+          f"requests {int(s['requests'])}   errors {int(s['errors'])}")
+
+
+def verdicts(ours, echo):
+    ratio = ours["rps"] / echo["rps"] if echo["rps"] else 0.0
+    checks = [
+        (f"throughput ratio {ratio:.2f}x of the echo (target >= {MIN_RATIO}x)", ratio >= MIN_RATIO),
+        (f"p99 latency {ours['p99_us'] / 1000:.1f} ms (target <= {MAX_P99_MS:.0f} ms)",
+         ours["p99_us"] / 1000 <= MAX_P99_MS),
+        (f"max latency {ours['max_us'] / 1e6:.2f} s (target <= {MAX_LATENCY_S} s, no timeouts)",
+         ours["max_us"] / 1e6 <= MAX_LATENCY_S and ours["timeout"] == 0),
+        (f"errors {int(ours['errors'])} of {int(ours['requests'])} (non-200, non-XML, socket; target 0)",
+         ours["errors"] == 0),
+    ]
+    return ratio, checks
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=15, help="measured seconds per server")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds the duration is cut into")
+    parser.add_argument("--warmup", type=int, default=3, help="unmeasured seconds per server first")
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+
+    wrk = ensure_wrk()
+    if not wrk:
+        print("FAIL: wrk is not installed and could not be installed (apt-get install wrk)")
+        return 2
+
+    token = "bench-" + "".join(random.choices(string.ascii_lowercase + string.digits, k=16))
+    now = int(time.time())
+    query_params = signed_query(token, now, "".join(random.choices(string.digits, k=10)))
+    query = "&".join(f"{k}={v}" for k, v in query_params.items())
+    run_id = "".join(random.choices(string.ascii_lowercase, k=4))
+
+    servers = []
+    with tempfile.TemporaryDirectory(prefix="sanxiang-bench-") as tmp:
+        tmp = Path(tmp)
+        templates = tmp / "messages.txt"
+        write_templates(templates, now)
+        ours_port, echo_port = free_port(), free_port()
+        env = {**os.environ, "WECHAT_TOKEN": token, "WECHAT_AES_KEY": "", "WECHAT_APPID": "wx0000000000bench",
+               "DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}", "PORT": str(ours_port),
+               "PUBLIC_BASE_URL": f"http://127.0.0.1:{ours_port}",
+               # never reach the real WeChat API from a bench
+               "WECHAT_API_BASE": "http://127.0.0.1:9/cgi-bin/"}
+        env.pop("REDIS_URL", None)
+        try:
+            ours = Server("ours", [sys.executable, "bot.py", "serve", "--workers", str(GUNICORN_WORKERS)],
+                          env, ROOT, ours_port)
+            servers.append(ours)
+            echo = Server("echo", gunicorn_argv(echo_port, "echo_app:app"), env, BENCH, echo_port)
+            servers.append(echo)
+            ours.wait_ready()
+            echo.wait_ready()
+            smoke = inbound_xml("o_bench_smoke", text="帮助", msg_id=1, now=now)
+            check_reply(ours.url, query_params, smoke)
+            check_reply(echo.url, query_params, smoke)
+            # Both with the same client, duration and warm-up, in alternating rounds.
+            figures = measure(wrk, [echo, ours], query, templates, args, run_id)
+            echo_stats, ours_stats = figures["echo"], figures["ours"]
+        except (RuntimeError, subprocess.TimeoutExpired, requests.RequestException) as exc:
+            print(f"FAIL: the bench could not run: {exc}")
+            return 2
+        finally:
+            for server in servers:
+                server.stop()
+
+    print(f"\nPOST /wechat, {args.connections} connections, gunicorn {GUNICORN_WORKERS} sync workers, "
+          f"{args.duration}s each ({args.rounds} rounds) after {args.warmup}s warm-up, {os.cpu_count()} CPUs:")
+    report("echo", echo_stats)
+    report("ours", ours_stats)
+    ratio, checks = verdicts(ours_stats, echo_stats)
+    print(f"  ratio {ratio:.2f}x\n")
+    for text, ok in checks:
+        print(f"{'PASS' if ok else 'FAIL'}: {text}")
+    if echo_stats["errors"]:
+        print(f"note: the echo had {int(echo_stats['errors'])} errors; its throughput may be off")
+    return 0 if all(ok for _, ok in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
