@@ -6,7 +6,7 @@ rules kept here hold for all of them.
 from models.base import BaseModel, db, open_database
 from models.disclosure import Bureau, EnforcementItem, FlowStep, InspectionItem, Officer
 from models.conversation import ChatState, InboundMessage
-from models.badges import BadgeScan, OfficerStatusChange, WeChatBadgeQR
+from models.badges import BadgeScan, OfficerStatusChange, WeChatBadgeQR, add_badge_columns
 from models.complaints import COMPLAINT_MODELS
 from models.ledger import LedgerEntry, install_append_only_triggers
 from models.treehead import TreeHead
@@ -21,6 +21,7 @@ ALL_MODELS += [LedgerEntry, Case, TreeHead]  # 全过程记录 (models/ledger.py
 def create_tables():
     """Create every table that does not exist yet (safe to run on every start)."""
     with db.atomic():
+        add_badge_columns()  # 亮证: officer columns added after a database was created
         db.create_tables(ALL_MODELS, safe=True)
         install_append_only_triggers()  # the log tables refuse UPDATE/DELETE at the database
 

@@ -24,6 +24,8 @@ from pathlib import Path
 
 from peewee import CharField, DateField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
+from playhouse.migrate import SchemaMigrator, migrate
+
 from models.base import BaseModel, db
 from models.disclosure import OFFICER_STATUSES, Officer
 
@@ -228,3 +230,19 @@ def create_wechat_qr(officer, config, client):
 
 
 BADGE_MODELS = [OfficerStatusChange, BadgeScan, WeChatBadgeQR]
+
+
+def add_badge_columns():
+    """Add the officer columns of 亮证 to a database created before them (create_tables adds no columns).
+
+    Runs before create_tables, which would otherwise fail creating the index of a missing column."""
+    if not Officer.table_exists():
+        return []
+    present = {column.name for column in db.get_columns(Officer._meta.table_name)}
+    missing = [name for name in ("photo", "badge_nonce") if name not in present]
+    if not missing:
+        return []
+    migrator = SchemaMigrator.from_database(db.obj)
+    migrate(*[migrator.add_column(Officer._meta.table_name, name, Officer._meta.fields[name])
+              for name in missing])
+    return missing

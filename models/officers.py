@@ -93,14 +93,16 @@ def import_officers(rows, today=None):
     if errors:
         raise ImportRefused(errors)
     created = updated = changes = 0
+    today = today or dt.date.today()
     with db.atomic():
         for _, row in rows:
             status = row.get("status") or "有效"
             values = {f: row.get(f) for f in ("name", "cert_no", "issuer", "fields", "valid_from", "valid_to")}
             officer = Officer.get_or_none(Officer.cert_no == values["cert_no"])
             if officer is None:
+                changed_on = row.get("status_changed_on") or (today if status != "有效" else None)
                 Officer.create(**values, status=status, status_reason=row.get("status_reason") or "",
-                               status_changed_on=row.get("status_changed_on"))
+                               status_changed_on=changed_on)
                 created += 1
                 continue
             Officer.update(**values).where(Officer.id == officer.id).execute()

@@ -368,3 +368,20 @@ def test_excel_round_trip_and_status_history(cli, tmp_path):
     result = cli("import-officers", str(bad))
     assert result.exit_code == 1 and "第2行" in result.output
     assert write_officers(tmp_path / "again.xlsx") == 9
+
+
+def test_database_from_before_badges_gets_the_new_columns(client):
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    from models import create_tables, db
+
+    migrator = SchemaMigrator.from_database(db.obj)
+    migrate(migrator.drop_index("officer", "officer_badge_nonce"), migrator.drop_column("officer", "badge_nonce"),
+            migrator.drop_column("officer", "photo"))
+    assert "photo" not in {c.name for c in db.get_columns("officer")}
+    create_tables()
+    assert {"photo", "badge_nonce"} <= {c.name for c in db.get_columns("officer")}
+    assert officer("15052501001").photo == "" and officer("15052501001").badge_nonce is None
+    Officer.update(badge_nonce="ab").where(Officer.cert_no == "15052501001").execute()
+    with pytest.raises(Exception, match="(?i)unique"):
+        Officer.update(badge_nonce="ab").where(Officer.cert_no == "15052501002").execute()
