@@ -75,6 +75,7 @@ def cli():
 def init_db_command():
     """Create tables; load the bureau's data if the database is empty."""
     seeded = init_database(settings.load_config())
+    seed_demo_cases(settings.load_config())  # 全过程记录: demonstration case files (data/cases.yaml)
     click.echo("已创建数据库并载入本局公示数据。" if seeded else "数据库已就绪（已有数据，未改动）。")
 
 
@@ -84,6 +85,7 @@ def serve_command(workers):
     """Prepare the database, then serve with gunicorn on the configured host and PORT."""
     config = settings.load_config()
     init_database(config)
+    seed_demo_cases(config)  # 全过程记录: demonstration case files (data/cases.yaml)
     server = config["server"]
     bind = f"{server['host']}:{server['port']}"
     click.echo(f"服务已启动：http://{bind}/ （微信接口 /wechat），Ctrl-C 停止。")
@@ -164,7 +166,7 @@ from handlers.badge_cli import COMMANDS as BADGE_COMMANDS  # noqa: E402  (亮证
 for _command in BADGE_COMMANDS:
     cli.add_command(_command)
 
-from handlers.ledger_cli import COMMANDS as LEDGER_COMMANDS  # noqa: E402  (全过程记录: verify, ledger, case)
+from handlers.ledger_cli import COMMANDS as LEDGER_COMMANDS, seed_demo_cases  # noqa: E402  (全过程记录)
 
 for _command in LEDGER_COMMANDS:
     cli.add_command(_command)

@@ -12,6 +12,7 @@ import hmac
 import logging
 import os
 import re
+from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from peewee import PeeweeException
@@ -137,7 +138,7 @@ def verify_page(token):
         # Counting is for statistics; the citizen's answer must not depend on it.
         log.exception("badge scan not counted for officer %s", officer.id)
     words, tone = verdict_words(officer, today)
-    complaint = config["badges"]["complaint_url"].format(cert_no=officer.cert_no)
+    complaint = config["badges"]["complaint_url"].format(cert_no=quote(officer.cert_no))
     return no_store(render_template("verify.html", officer=officer, words=words, tone=tone, bureau=bureau,
                                     bureau_name=bureau.name, badges=config["badges"], token=token, dial=dial_number(bureau.phone),
                                     has_photo=photo_path(officer, config) is not None, complaint_url=complaint,

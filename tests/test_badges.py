@@ -129,7 +129,7 @@ def test_page_verdicts(client, config, cert_no, words, status):
     assert shown == words
     assert cert_no in html and officer(cert_no).name in html and 'href="tel:12345"' in html
     assert response.headers["Cache-Control"] == "no-store"
-    assert 'href="/remedy"' in html  # the complaint button, until online complaints exist
+    assert f'href="/complaints/new?officer={cert_no}"' in html  # complain about this officer
     assert "15052501002" not in html
 
 
@@ -385,3 +385,10 @@ def test_database_from_before_badges_gets_the_new_columns(client):
     Officer.update(badge_nonce="ab").where(Officer.cert_no == "15052501001").execute()
     with pytest.raises(Exception, match="(?i)unique"):
         Officer.update(badge_nonce="ab").where(Officer.cert_no == "15052501002").execute()
+
+
+def test_complaint_button_opens_the_form_with_the_officer(client, config):
+    html = client.get("/v/" + token_for(officer("15052501002"), config)).get_data(as_text=True)
+    link = html.split('<a class="btn" href="')[1].split('"')[0]
+    form = client.get(link)
+    assert form.status_code == 200 and "王雅琴" in form.get_data(as_text=True)

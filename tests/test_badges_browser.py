@@ -50,7 +50,8 @@ def test_phone_sees_the_verdict_first(phone, live, cert_no, name, words, tmp_pat
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     body = phone.locator("main").inner_text()
     assert name in body and cert_no in body and "内蒙古自治区人民政府" in body
-    assert phone.get_by_role("link", name="投诉该执法人员").is_visible()
+    complain = phone.get_by_role("link", name="投诉该执法人员")
+    assert complain.is_visible() and complain.get_attribute("href") == f"/complaints/new?officer={cert_no}"
     phone.screenshot(path=str(tmp_path / f"{cert_no}.png"))
 
 
