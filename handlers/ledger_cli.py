@@ -246,3 +246,47 @@ def av_exceptions_command():
 
 
 COMMANDS = [verify_command, ledger_group, case_group]
+
+
+def seed_demo_cases(config):
+    """Load data/cases.yaml into a database without cases (make run / init-db); never stops the start."""
+    import logging
+
+    from models.case_seed import seed_cases_if_empty
+
+    opened = db.is_closed()
+    if opened:
+        db.connect()
+    try:
+        count = seed_cases_if_empty(config)
+        if count:
+            click.echo(f"已载入{count}个演示案件的执法全过程记录，并签发签名树头。")
+    except (cases.CaseError, EvidenceError, ledger.LedgerError, OSError) as exc:
+        logging.getLogger(__name__).error("demonstration cases not loaded: %s", exc)
+    finally:
+        if opened:
+            db.close()
+
+
+@case_group.command("docs")
+@click.argument("number")
+@click.option("--by", required=True, help="生成人执法证号")
+@click.option("--form", "forms", multiple=True, help="Only these forms (default: every form the case has).")
+@click.option("--out", type=click.Path(file_okay=False), help="Also copy the files into this folder.")
+def docs_command(number, by, forms, out):
+    """执法文书: DOCX and PDF of the standard forms, stored by hash and registered on the case."""
+    from models import documents
+
+    config = _config()
+    store = EvidenceStore.from_config(config)
+    try:
+        case = cases.get_case(number)
+        for form in forms or documents.available_forms(case):
+            for entry in documents.generate(config, number, form, by=by):
+                data = entry.content["data"]
+                click.echo(f"《{form}》{data['filename']}：第{entry.seq}条，SHA-256 {data['sha256']}")
+                if out:
+                    Path(out).mkdir(parents=True, exist_ok=True)
+                    (Path(out) / data["filename"]).write_bytes(store.path_for(data["sha256"]).read_bytes())
+    except (cases.CaseError, EvidenceError, ledger.LedgerError) as exc:
+        _refused(exc)

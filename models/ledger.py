@@ -120,9 +120,10 @@ def append(kind, data, *, case_no=None, step="", by="", corrects=None, at=None, 
             content["corrects"] = corrects
         body = canonical_bytes(content)
         leaf = merkle.leaf_hash(body, alg)
-        LedgerEntry.insert(seq=seq, case_no=case_no, kind=kind, step=step, body=body, leaf_hash=leaf,
-                           alg=alg, recorded_at=at.replace(tzinfo=None)).execute()
-    return LedgerEntry.get_by_id(seq)
+        row = dict(seq=seq, case_no=case_no, kind=kind, step=step, body=body, leaf_hash=leaf, alg=alg,
+                   recorded_at=at.replace(tzinfo=None))
+        LedgerEntry.insert(**row).execute()
+    return LedgerEntry(**row)
 
 
 def entries(case_no=None):

@@ -213,3 +213,76 @@ class CompactTree:
         for left in reversed(self._stack[:-1]):
             r = self._h(NODE_PREFIX + left + r).digest()
         return r
+
+
+class Levels:
+    """Every complete subtree hash of a tree, level by level: built once in n-1 node hashes, then the
+    root of any prefix, an audit path or a consistency proof costs O(log² n) lookups.
+
+    `verify` builds this over the whole log to check every published head; the web routes build it
+    to serve proofs.
+    """
+
+    def __init__(self, hashes, alg="sha256"):
+        self.alg = alg
+        self.size = len(hashes)
+        h = hasher(alg)
+        level = list(hashes)
+        self.levels = [level]
+        while len(level) > 1:
+            level = [h(NODE_PREFIX + a + b).digest() for a, b in zip(level[0::2], level[1::2])]
+            self.levels.append(level)
+
+    def range_root(self, lo, hi):
+        """MTH of leaves [lo, hi), for the ranges RFC 6962's recursion visits (lo aligned to its split)."""
+        if lo >= hi:
+            return empty_root(self.alg)
+        parts = []
+        while lo < hi:
+            k, height = 1, 0
+            while lo % (k * 2) == 0 and lo + k * 2 <= hi:
+                k, height = k * 2, height + 1
+            parts.append(self.levels[height][lo >> height])
+            lo += k
+        r = parts[-1]
+        for left in reversed(parts[:-1]):
+            r = node_hash(left, r, self.alg)
+        return r
+
+    def root(self, size=None):
+        return self.range_root(0, self.size if size is None else size)
+
+    def inclusion_proof(self, index, size=None):
+        size = self.size if size is None else size
+        if not 0 <= index < size <= self.size:
+            raise ValueError(f"leaf {index} is not in a tree of {size}")
+        path, lo, hi = [], 0, size
+        while hi - lo > 1:
+            k = _split(hi - lo)
+            if index < lo + k:
+                path.append(self.range_root(lo + k, hi))
+                hi = lo + k
+            else:
+                path.append(self.range_root(lo, lo + k))
+                lo += k
+        return path[::-1]
+
+    def consistency_proof(self, size1, size2=None):
+        size2 = self.size if size2 is None else size2
+        if not 0 <= size1 <= size2 <= self.size:
+            raise ValueError(f"no tree of {size1} inside a tree of {size2}")
+        if size1 in (0, size2):
+            return []
+        proof, lo, hi, m, whole = [], 0, size2, size1, True
+        # RFC 6962 SUBPROOF, unrolled: walk down, collecting the sibling of each step.
+        while m != hi - lo:
+            k = _split(hi - lo)
+            if m <= k:
+                proof.append(self.range_root(lo + k, hi))
+                hi = lo + k
+            else:
+                proof.append(self.range_root(lo, lo + k))
+                lo, m, whole = lo + k, m - k, False
+        if not whole:
+            proof.append(self.range_root(lo, hi))
+        return proof[::-1]

@@ -121,11 +121,21 @@ def sign_head(config, at=None):
     return head
 
 
+def feed_path(config):
+    """Where signed heads are appended: ledger.feed_path, else beside the SQLite file (one feed per
+    database, so a test or scratch database never mixes its heads with the real one's)."""
+    if config["ledger"].get("feed_path"):
+        return resolve(config["ledger"]["feed_path"])
+    from settings import resolve_database_url
+
+    url = resolve_database_url(config["database"]["url"])
+    if url.startswith("sqlite:///") and ":memory:" not in url:
+        return Path(url[len("sqlite:///"):] + ".heads.txt")
+    return resolve("var/ledger/heads.txt")
+
+
 def _append_to_feed_file(config, head):
-    path = config["ledger"].get("feed_path")
-    if not path:
-        return
-    path = resolve(path)
+    path = feed_path(config)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a", encoding="utf-8") as fh:
         fh.write(head.feed_line() + "\n")
@@ -186,7 +196,7 @@ def published_heads(config, extra_files=()):
     """Every head we know of: the table, the feed file under var/, and files an auditor hands us."""
     heads = [PublishedHead(h.size, h.root, h.timestamp, h.alg, h.key_id, h.signature, h.origin, "数据库")
              for h in TreeHead.select().order_by(TreeHead.id)]
-    files = [config["ledger"].get("feed_path")] + list(extra_files)
+    files = [feed_path(config)] + list(extra_files)
     for path in filter(None, files):
         path = resolve(path)
         if path.exists():

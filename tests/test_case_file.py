@@ -413,3 +413,30 @@ def test_consistency_route(config, client):
 
     merkle.verify_consistency(1, 3, bytes.fromhex(document["first_root"]), bytes.fromhex(document["second_root"]),
                               [bytes.fromhex(h) for h in document["proof"]])
+
+
+def test_standard_documents_carry_the_entry_hash(config, tmp_path):
+    from docx import Document
+
+    from models import documents
+
+    case = open_case(config)
+    run_to_decision(config, case, tmp_path)
+    cases.record_step(config, case.number, "决定", DECISION, by=A, at=at(14))
+    assert documents.available_forms(case) == ["立案审批表", "现场检查（勘验）笔录", "行政处罚事先告知书", "行政处罚决定书"]
+    with pytest.raises(cases.CaseError, match="尚无“送达”记录"):
+        documents.generate(config, case.number, "送达回证", by=A)
+    docx_entry, pdf_entry = documents.generate(config, case.number, "行政处罚决定书", by=A)
+    decision = case.file().last("决定")[0]
+    leaf = ledger.LedgerEntry.get_by_id(decision).leaf_hash_hex
+    store = EvidenceStore.from_config(config)
+    docx_path = store.path_for(docx_entry.content["data"]["sha256"])
+    doc = Document(str(docx_path))
+    assert leaf in doc.sections[0].footer.paragraphs[0].text
+    text = "\n".join(p.text for p in doc.paragraphs) + "".join(c.text for r in doc.tables[0].rows for c in r.cells)
+    assert "行政处罚决定书" in text and "奈文旅罚〔2026〕1号" in text and "行政复议" in text
+    pdf = store.path_for(pdf_entry.content["data"]["sha256"]).read_bytes()
+    assert pdf.startswith(b"%PDF-") and b"STSong-Light" in pdf
+    assert pdf_entry.content["data"]["mime"] == "application/pdf"
+    report = verify_log([], _key(config), store)
+    assert report.ok and report.files_checked == 3
