@@ -155,3 +155,27 @@ def test_corrupted_consistency_proofs_fail(size1, size2, proof):
 def test_sm3_is_available_as_alternative():
     assert len(merkle.root(LEAVES[:7], alg="sm3")) == 32
     assert merkle.root(LEAVES[:7], alg="sm3") != ROOTS[6]
+
+
+def test_levels_match_the_recursive_definitions():
+    for size in range(1, 9):
+        levels = merkle.Levels(hashes(size))
+        assert levels.root() == ROOTS[size - 1]
+        for s in range(1, size + 1):
+            assert levels.root(s) == ROOTS[s - 1]
+            for index in range(s):
+                assert levels.inclusion_proof(index, s) == merkle.inclusion_proof(index, hashes(s))
+            for s1 in range(0, s + 1):
+                assert levels.consistency_proof(s1, s) == merkle.consistency_proof(s1, hashes(s))
+
+
+def test_levels_on_a_larger_tree():
+    leaves = [merkle.leaf_hash(str(i).encode()) for i in range(300)]
+    levels = merkle.Levels(leaves)
+    for size in (1, 2, 3, 64, 65, 127, 255, 256, 257, 300):
+        assert levels.root(size) == merkle.root_from_hashes(leaves[:size])
+    for size1 in (1, 5, 64, 100, 256, 299):
+        proof = levels.consistency_proof(size1, 300)
+        merkle.verify_consistency(size1, 300, levels.root(size1), levels.root(), proof)
+    for index in (0, 1, 150, 255, 256, 299):
+        merkle.verify_inclusion(index, 300, leaves[index], levels.inclusion_proof(index), levels.root())
