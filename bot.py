@@ -8,6 +8,7 @@
     python bot.py chat [TEXT]          talk to a running server as WeChat would (signed, --encrypt)
     python bot.py badge CERT_NO        badge card with verification QR (--all DIR); officer …, scans: see
                                        handlers/badge_cli.py
+    python bot.py complaints …         投诉举报: staff list, accept/reject/assign/answer/close, reminders
 """
 import logging
 import os
