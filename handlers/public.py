@@ -107,13 +107,16 @@ def inspections(ctx, arg=""):
 def flows(ctx, arg=""):
     categories = FlowStep.categories()
     chosen = [c for c in categories if arg and arg in c] or categories
-    blocks = [flow_block(category) for category in chosen]
+    steps = {}  # one query for all the steps, not one per category
+    for step in FlowStep.select().where(FlowStep.category.in_(chosen)).order_by(FlowStep.seq):
+        steps.setdefault(step.category, []).append(step)
+    blocks = [flow_block(category, steps.get(category, [])) for category in chosen]
     title = "【执法流程】" + ("" if arg else "可回复“流程 行政处罚”等只看一类")
     return Paged(title, blocks, page_link(ctx, "/flows"))
 
 
-def flow_block(category):
-    steps = FlowStep.flow(category)
+def flow_block(category, steps=None):
+    steps = FlowStep.flow(category) if steps is None else steps
     return f"◆{category}\n" + "\n".join(f"{s.seq}. {s.title}：{s.detail}" for s in steps)
 
 

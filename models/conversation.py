@@ -1,15 +1,44 @@
 """What the account was sent and what it answered, kept so that WeChat's retries change nothing."""
 import datetime as dt
+import fcntl
 import json
+import os
 import time
+from contextlib import contextmanager
 
 from peewee import CharField, DateTimeField, IntegrityError, TextField
 
-from models.base import BaseModel, db
+from models.base import BaseModel, db, is_sqlite
 
 
 def utcnow():
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+_turn_files = {}
+
+
+@contextmanager
+def write_turn():
+    """With SQLite, let this server's workers take turns at answering through a blocking file lock.
+
+    SQLite's own busy wait sleeps 1, 2, 5, 10 … ms between tries, so two workers writing at once
+    lost most of their time asleep (make bench: p99 over 400 ms). A waiter on flock() wakes the
+    moment the other worker commits. Other writers (the command line) still meet busy_timeout.
+    """
+    path = db.obj.database if is_sqlite() else ""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        yield
+        return
+    key = (os.getpid(), path)  # a descriptor inherited through fork() would share its lock
+    fd = _turn_files.get(key)
+    if fd is None:
+        fd = _turn_files[key] = os.open(path + ".turn", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 class InboundMessage(BaseModel):
@@ -38,7 +67,7 @@ class InboundMessage(BaseModel):
 
         Returns None when the first delivery is still running after `wait_seconds`.
         """
-        with db.atomic():
+        with write_turn(), db.atomic():
             if cls._claim(key):
                 reply = compute()
                 cls.update(reply=reply).where(cls.key == key).execute()
@@ -47,13 +76,12 @@ class InboundMessage(BaseModel):
 
     @classmethod
     def _claim(cls, key):
-        """Insert the key; False if another delivery of the same message already did."""
-        try:
-            with db.atomic():
-                cls.create(key=key)
-            return True
-        except IntegrityError:
-            return False
+        """Insert the key; False if another delivery of the same message already did.
+
+        INSERT … ON CONFLICT DO NOTHING (OR IGNORE in SQLite) needs no savepoint, unlike catching
+        the IntegrityError, and a conflicting insert still waits for the other transaction to end.
+        """
+        return cls.insert(key=key, received_at=utcnow()).on_conflict_ignore().as_rowcount().execute() == 1
 
     @classmethod
     def record_failure(cls, key, reply):
