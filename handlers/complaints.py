@@ -58,8 +58,10 @@ def start(ctx, arg=""):
         return str(exc)
     arg = arg.strip()
     officer = Officer.get_or_none(Officer.cert_no == arg) if arg else None
-    if officer is not None:
-        draft = ComplaintDraft.begin(ctx.openid, "content", {"category": "officer", "officer": officer.id}, ctx.now)
+    about_officers = next((c for c in settings(ctx)["categories"] if c.get("officer")), None)
+    if officer is not None and about_officers is not None:
+        draft = ComplaintDraft.begin(ctx.openid, "content", {"category": about_officers["code"], "officer": officer.id},
+                                     ctx.now)
         return f"您要投诉执法人员{officer.name}（证号{officer.cert_no}）。\n" + prompt(ctx, draft)
     category = category_by(ctx.config, arg) if arg else None
     if category is not None:
@@ -281,10 +283,14 @@ def file_in_one_message(ctx, text):
         content = rest.strip()
     else:
         category = guess_category(ctx, content)
+    officer = None
+    if category.get("officer"):
+        cert = re.search(r"\d{6,}", content)
+        officer = Officer.get_or_none(Officer.cert_no == cert.group()) if cert else None
     try:
         complaint = Complaint.file(ctx.config, ctx.now, category=category["code"], content=content,
-                                   location=fields.get("location", ""), contact=fields.get("contact", ""),
-                                   openid=ctx.openid, submitter=submitter_of(ctx))
+                                   officer=officer, location=fields.get("location", ""),
+                                   contact=fields.get("contact", ""), openid=ctx.openid, submitter=submitter_of(ctx))
     except ComplaintError as exc:
         return f"{exc}\n也可以只回复“投诉”，按提示一步步填写。"
     return filed_text(complaint)

@@ -161,6 +161,8 @@ def test_one_message_complaint(citizen):
     reply = citizen.say("投诉 那家KTV凌晨三点还在营业，音乐很吵")
     assert "提交成功" in reply and complaints()[-1].category == "娱乐场所"
     assert "投诉举报渠道" in citizen.say("投诉方式")
+    assert "提交成功" in citizen.say("投诉 执法人员 证号15052501002的执法人员检查时索要好处费")
+    assert complaints()[-1].officer.name == "王雅琴"
 
 
 def test_retried_delivery_files_one_complaint(citizen):
