@@ -18,6 +18,7 @@ from wechatpy.utils import check_signature
 from werkzeug.exceptions import HTTPException
 
 from handlers import Context, router
+from handlers.cache import AnswerCache
 from handlers.conversation import render_text
 from models import InboundMessage
 
@@ -118,6 +119,7 @@ def answer(message):
     """The reply XML for `message`, computed once per delivery key and replayed for retries."""
     key = InboundMessage.dedup_key(message)
     ctx = Context(message=message, config=current_app.config["SANXIANG"],
+                  cache=current_app.extensions["answer_cache"],
                   now=dt.datetime.fromtimestamp(current_app.config["CLOCK"]()))
     try:
         reply = InboundMessage.answer_once(key, lambda: render_reply(ctx), settings()["retry_wait_seconds"])
@@ -141,4 +143,5 @@ def install(app):
     wechat = app.config["SANXIANG"]["wechat"]
     if wechat.get("aes_key"):
         app.extensions["wechat_crypto"] = WeChatCrypto(wechat["token"], wechat["aes_key"], wechat["appid"])
+    app.extensions["answer_cache"] = AnswerCache()
     app.register_blueprint(bp)

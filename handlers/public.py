@@ -1,6 +1,7 @@
 """公众查询 — the public questions: who may enforce what, on which basis, how, and where to complain."""
 from urllib.parse import quote
 
+from handlers.cache import cached_answer
 from handlers.paging import Paged
 from handlers.router import router
 from models import Bureau, EnforcementItem, FlowStep, InspectionItem, Officer
@@ -38,6 +39,7 @@ def welcome(ctx):
 
 @router.keyword("执法主体", "主体")
 @router.click("SUBJECT")
+@cached_answer
 def subject(ctx, arg=""):
     bureau = Bureau.current()
     blocks = [
@@ -56,6 +58,7 @@ def officer_block(officer, today):
 
 @router.keyword("执法人员", "人员")
 @router.click("OFFICERS")
+@cached_answer
 def officers(ctx, arg=""):
     found = Officer.search(arg)
     if arg and not found:
@@ -75,6 +78,7 @@ def item_block(item):
 
 @router.keyword("执法事项", "事项清单", "事项")
 @router.click("ITEMS")
+@cached_answer
 def items(ctx, arg=""):
     if arg:
         return search_items(ctx, arg)
@@ -83,6 +87,7 @@ def items(ctx, arg=""):
 
 
 @router.text_fallback
+@cached_answer
 def search_items(ctx, text):
     found = EnforcementItem.search(text)
     if not found:
@@ -93,6 +98,7 @@ def search_items(ctx, text):
 
 @router.keyword("抽查事项", "随机抽查", "双随机", "抽查")
 @router.click("INSPECTIONS")
+@cached_answer
 def inspections(ctx, arg=""):
     blocks = [
         f"【{i.name}】\n抽查主体：{i.subject}\n依据：{i.basis}\n对象：{i.target}\n内容：{i.content}\n"
@@ -104,6 +110,7 @@ def inspections(ctx, arg=""):
 
 @router.keyword("执法流程", "流程")
 @router.click("FLOWS")
+@cached_answer
 def flows(ctx, arg=""):
     categories = FlowStep.categories()
     chosen = [c for c in categories if arg and arg in c] or categories

@@ -16,6 +16,7 @@ class Context:
     message: object
     config: dict
     now: dt.datetime = field(default_factory=dt.datetime.now)
+    cache: object = None  # handlers.cache.AnswerCache of the app, for read-only answers
 
     @property
     def openid(self):
