@@ -90,7 +90,7 @@ def prompt(ctx, draft):
 @router.intercept
 def dialogue(ctx, proceed):
     """While a user's dialogue is open, all of their messages belong to it."""
-    draft = ComplaintDraft.get_or_none(ComplaintDraft.openid == ctx.openid)
+    draft = ComplaintDraft.open_for(ctx.openid)
     if draft is None:
         return proceed()
     if draft.is_idle(ctx.now, settings(ctx)["dialogue_idle_minutes"]):
