@@ -122,20 +122,23 @@ def answer(message):
                   cache=current_app.extensions["answer_cache"],
                   now=dt.datetime.fromtimestamp(current_app.config["CLOCK"]()))
     try:
-        reply = InboundMessage.answer_once(key, lambda: render_reply(ctx), settings()["retry_wait_seconds"])
+        reply = InboundMessage.answer_once(key, message.source, lambda: render_reply(ctx),
+                                           settings()["retry_wait_seconds"])
     except OperationalError:
         log.exception("database busy while answering %s", key)
         return ""
     except Exception:  # noqa: BLE001 — a citizen must get words, not a 500; the log keeps the trace
         log.exception("handler failed for message %s", key)
-        reply = TextReply(message=message, content=APOLOGY).render()
-        InboundMessage.record_failure(key, reply)
+        reply = InboundMessage.record_failure(key, message.source,
+                                              TextReply(message=message, content=APOLOGY).render())
     return reply or ""
 
 
 def render_reply(ctx):
+    """(reply XML or "" for success, pages left for "下一页")."""
     text = render_text(ctx, router.dispatch(ctx))
-    return TextReply(message=ctx.message, content=text).render() if text else ""
+    reply = TextReply(message=ctx.message, content=text).render() if text else ""
+    return reply, ctx.pages_left
 
 
 def install(app):

@@ -17,6 +17,7 @@ class Context:
     config: dict
     now: dt.datetime = field(default_factory=dt.datetime.now)
     cache: object = None  # handlers.cache.AnswerCache of the app, for read-only answers
+    pages_left: list = None  # pages of a long answer still to show ("下一页"); None: unchanged
 
     @property
     def openid(self):

@@ -6,7 +6,7 @@ import os
 import time
 from contextlib import contextmanager
 
-from peewee import CharField, DateTimeField, IntegrityError, TextField
+from peewee import CharField, DateTimeField, TextField
 
 from models.base import BaseModel, db, is_sqlite
 
@@ -41,18 +41,31 @@ def write_turn():
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
+class _AlreadyAnswered(Exception):
+    """Raised inside the transaction to roll back a second delivery's work."""
+
+
 class InboundMessage(BaseModel):
     """One delivery WeChat made, by its deduplication key, with the reply we gave.
 
-    WeChat retries a message it got no answer to within 5 s, three tries in all. The row is
-    inserted before the handler runs, in the same transaction as the handler's own writes, so a
-    retry (in this worker or another) either waits for that transaction and reads its reply, or
-    finds the reply already there; the handler never runs twice for one key.
+    WeChat retries a message it got no answer to within 5 s, three tries in all. The handler's
+    writes and this row are committed in one transaction, and the row's key is unique: when a
+    retry (in this worker or another) races the first delivery, only one transaction can insert
+    the key, the other is rolled back whole — its writes with it — and answers with the stored
+    reply. So a message's side effects happen once, and every delivery gets the same words.
+
+    The row also keeps the pages of a long answer not yet shown; the user's latest row that has
+    them is what "下一页" continues, so one INSERT per message records both.
     """
 
     key = CharField(unique=True, max_length=190)
+    openid = CharField(max_length=128, default="")
     reply = TextField(null=True)  # rendered reply XML before encryption; "" means "success"
+    pages = TextField(null=True)  # JSON list of pages still to show; NULL: this answer had none
     received_at = DateTimeField(default=utcnow, index=True)
+
+    class Meta:
+        indexes = ((("openid", "id"), False),)
 
     @staticmethod
     def dedup_key(message):
@@ -62,90 +75,93 @@ class InboundMessage(BaseModel):
         return f"e:{message.source}:{message.time}"
 
     @classmethod
-    def answer_once(cls, key, compute, wait_seconds=4.0):
-        """Run `compute()` once for `key` and return its reply; a repeat returns the stored reply.
+    def answer_once(cls, key, openid, compute, wait_seconds=4.0):
+        """Run `compute()` -> (reply, pages) once for `key`; a repeat gets the stored reply.
 
-        Returns None when the first delivery is still running after `wait_seconds`.
+        Returns None when no stored reply turns up within `wait_seconds`.
         """
-        with write_turn(), db.atomic():
-            if cls._claim(key):
-                reply = compute()
-                cls._store_reply(key, reply)
+        try:
+            with write_turn(), db.atomic():
+                reply, pages = compute()
+                if not cls._record(key, openid, reply, pages):
+                    raise _AlreadyAnswered
                 return reply
-        return cls.wait_for_reply(key, wait_seconds)
+        except _AlreadyAnswered:
+            return cls.wait_for_reply(key, wait_seconds)
 
     @classmethod
-    def _claim(cls, key):
-        """Insert the key; False if another delivery of the same message already did.
+    def _record(cls, key, openid, reply, pages):
+        """Insert the delivery; False if another delivery of the same message already did.
 
-        ON CONFLICT DO NOTHING needs no savepoint, and a conflicting insert still waits for the
-        other transaction to end. Written as SQL because it runs on every message and peewee's
-        query builder costs more than the statement itself (make bench).
+        A conflicting insert waits for the other transaction to end, then does nothing. Written as
+        SQL because it runs on every message and peewee's query builder costs more than the
+        statement itself (make bench); the statement is the same in SQLite and PostgreSQL.
         """
+        p = db.param
         cursor = db.execute_sql(
-            f'INSERT INTO {cls._meta.table_name} ("key", received_at) VALUES ({db.param}, {db.param}) '
-            "ON CONFLICT DO NOTHING", (key, cls.received_at.db_value(utcnow())))
+            f'INSERT INTO {cls._meta.table_name} ("key", openid, reply, pages, received_at) '
+            f"VALUES ({p}, {p}, {p}, {p}, {p}) ON CONFLICT DO NOTHING",
+            (key, openid, reply, None if pages is None else json.dumps(pages, ensure_ascii=False),
+             cls.received_at.db_value(utcnow())))
         return cursor.rowcount == 1
 
     @classmethod
-    def _store_reply(cls, key, reply):
-        db.execute_sql(f'UPDATE {cls._meta.table_name} SET reply = {db.param} WHERE "key" = {db.param}',
-                       (reply, key))
+    def stored_reply(cls, key):
+        row = cls.select(cls.reply).where(cls.key == key).first()
+        return row.reply if row is not None else None
 
     @classmethod
-    def record_failure(cls, key, reply):
-        """Store the apology given for a failed handler so a retry gets the same words."""
-        try:
-            with db.atomic():
-                cls.create(key=key, reply=reply)
-        except IntegrityError:
-            pass
+    def record_failure(cls, key, openid, reply):
+        """Store the apology given for a failed handler so a retry gets the same words.
+
+        If another delivery of the message did get through meanwhile, its reply wins.
+        """
+        with db.atomic():
+            if not cls._record(key, openid, reply, None):
+                return cls.stored_reply(key)
+        return reply
 
     @classmethod
     def wait_for_reply(cls, key, wait_seconds):
         deadline = time.monotonic() + wait_seconds
         while True:
-            row = cls.get_or_none(cls.key == key)
-            if row is not None and row.reply is not None:
-                return row.reply
+            reply = cls.stored_reply(key)
+            if reply is not None:
+                return reply
             if time.monotonic() >= deadline:
                 return None
             time.sleep(0.05)
 
     @classmethod
+    def pending_pages(cls, openid, ttl_seconds):
+        """The pages of this user's latest long answer not yet shown, if it is recent enough."""
+        row = db.execute_sql(
+            f"SELECT pages, received_at FROM {cls._meta.table_name} WHERE openid = {db.param} "
+            "AND pages IS NOT NULL ORDER BY id DESC LIMIT 1", (openid,)).fetchone()
+        if row is None:
+            return []
+        received_at = cls.received_at.python_value(row[1])
+        if utcnow() - received_at >= dt.timedelta(seconds=ttl_seconds):
+            return []
+        return json.loads(row[0])
+
+    @classmethod
+    def last_heard(cls, openid):
+        """When this user last messaged or clicked (what opens WeChat's 48 h service window), UTC."""
+        row = cls.select(cls.received_at).where(cls.openid == openid).order_by(cls.id.desc()).first()
+        return row.received_at if row is not None else None
+
+    @classmethod
+    def upgrade_table(cls):
+        """Recreate the table if it predates the openid/pages columns.
+
+        It holds only a few days of delivery records (see prune), so starting it afresh loses
+        nothing but retry protection for messages in flight during the upgrade.
+        """
+        if cls.table_exists() and "pages" not in {c.name for c in db.get_columns(cls._meta.table_name)}:
+            db.drop_tables([cls])
+
+    @classmethod
     def prune(cls, older_than_days):
         cutoff = utcnow() - dt.timedelta(days=older_than_days)
         return cls.delete().where(cls.received_at < cutoff).execute()
-
-
-class ChatState(BaseModel):
-    """Per-user conversation state: the remaining pages of a long answer ("下一页")."""
-
-    openid = CharField(primary_key=True, max_length=128)
-    pages = TextField(default="[]")
-    updated_at = DateTimeField(default=utcnow)
-
-    # The two statements below run on most messages; like InboundMessage._claim they are
-    # written as SQL (the same in SQLite and PostgreSQL) to skip peewee's query builder.
-    @classmethod
-    def save_pages(cls, openid, pages):
-        payload = json.dumps(pages, ensure_ascii=False)
-        table, p = cls._meta.table_name, db.param
-        db.execute_sql(
-            f"INSERT INTO {table} (openid, pages, updated_at) VALUES ({p}, {p}, {p}) "
-            "ON CONFLICT (openid) DO UPDATE SET pages = excluded.pages, updated_at = excluded.updated_at",
-            (openid, payload, cls.updated_at.db_value(utcnow())))
-
-    @classmethod
-    def next_page(cls, openid, ttl_seconds):
-        """Pop the next stored page for `openid`, or None if nothing (fresh) is left."""
-        row = db.execute_sql(f"SELECT pages, updated_at FROM {cls._meta.table_name} WHERE openid = {db.param}",
-                             (openid,)).fetchone()
-        if row is None:
-            return None
-        pages, updated_at = json.loads(row[0]), cls.updated_at.python_value(row[1])
-        fresh = utcnow() - updated_at < dt.timedelta(seconds=ttl_seconds)
-        if not pages or not fresh:
-            return None
-        cls.save_pages(openid, pages[1:])
-        return pages[0]

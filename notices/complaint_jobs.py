@@ -26,16 +26,8 @@ log = logging.getLogger(__name__)
 OUTSIDE_WINDOW_ERRORS = {45015, 45047}
 
 
-def last_heard(openid):
-    """When this user last messaged or clicked (what opens the customer-service window), in UTC."""
-    row = (InboundMessage.select(InboundMessage.received_at)
-           .where(InboundMessage.key.startswith(f"m:{openid}:") | InboundMessage.key.startswith(f"e:{openid}:"))
-           .order_by(InboundMessage.received_at.desc()).first())
-    return row.received_at if row else None
-
-
 def in_service_window(config, openid, now_utc=None):
-    heard = last_heard(openid)
+    heard = InboundMessage.last_heard(openid)
     hours = complaint_settings(config)["notify"]["service_window_hours"]
     return heard is not None and (now_utc or utcnow()) - heard < dt.timedelta(hours=hours)
 

@@ -41,7 +41,7 @@ def test_concurrent_duplicate_deliveries_answered_once(live_server):
     assert len({r.text for r in responses}) == 1
     with closing(sqlite3.connect(live_server["db_path"])) as conn:
         rows = conn.execute("SELECT count(*) FROM inboundmessage WHERE key LIKE '%987654321012345'").fetchone()[0]
-        pages = conn.execute("SELECT pages FROM chatstate WHERE openid = 'o_race'").fetchone()[0]
+        pages = conn.execute("SELECT pages FROM inboundmessage WHERE openid = 'o_race'").fetchone()[0]
     assert rows == 1
     # The paging state was written once: page 2 is next, not page 3.
     assert "（第2/" in pages
