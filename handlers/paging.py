@@ -14,10 +14,18 @@ class Paged:
     title: str
     blocks: list = field(default_factory=list)
     link: str = ""
+    # Pages already cut, by size: a cached answer is cut once, not on every message.
+    cut: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 def paginate(answer, max_chars):
     """Split a Paged answer into texts of at most `max_chars` characters each."""
+    if max_chars not in answer.cut:
+        answer.cut[max_chars] = _cut(answer, max_chars)
+    return answer.cut[max_chars]
+
+
+def _cut(answer, max_chars):
     budget = max_chars - FOOTER_RESERVE
     pages, current = [], answer.title
     for block in answer.blocks:

@@ -39,6 +39,7 @@ class Router:
         self.scenes = {}
         self.fallback = None
         self.interceptors = []
+        self._sorted = {}
 
     # -- registration -------------------------------------------------------------------------
     def keyword(self, *words):
@@ -102,7 +103,7 @@ class Router:
 
     def _dispatch_text(self, ctx, text):
         lowered = text.lower()
-        for word in sorted(self.keywords, key=len, reverse=True):
+        for word in self._longest_first(self.keywords):
             if lowered.startswith(word):
                 return self.keywords[word](ctx, text[len(word):].strip())
         return self.fallback(ctx, text) if self.fallback else None
@@ -111,7 +112,7 @@ class Router:
         message = ctx.message
         scene = self._scene_of(message)
         if scene is not None:
-            for prefix in sorted(self.scenes, key=len, reverse=True):
+            for prefix in self._longest_first(self.scenes):
                 if scene.startswith(prefix):
                     return self.scenes[prefix](ctx, scene[len(prefix):])
         if message.event == "click":
@@ -119,6 +120,13 @@ class Router:
             return handler(ctx, "") if handler else None
         handler = self.events.get(message.event)
         return handler(ctx) if handler else None
+
+    def _longest_first(self, table):
+        """The table's names, longest first, so "执法人员" wins over "人员"; sorted once per size."""
+        cached = self._sorted.get(id(table))
+        if cached is None or len(cached) != len(table):
+            cached = self._sorted[id(table)] = sorted(table, key=len, reverse=True)
+        return cached
 
     @staticmethod
     def _scene_of(message):
