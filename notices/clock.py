@@ -39,12 +39,17 @@ def run_job(func, config):
         return None
 
 
+def trigger_args_for(trigger_args, config):
+    """A job's trigger arguments; a callable value is read from the configuration when the clock starts."""
+    return {key: value(config) if callable(value) else value for key, value in trigger_args.items()}
+
+
 def start_clock(config):
     open_database(resolve_database_url(config["database"]["url"]))
     scheduler = BackgroundScheduler(timezone=config.get("timezone", "Asia/Shanghai"))
     for func, trigger, trigger_args in JOBS:
         scheduler.add_job(run_job, trigger, args=[func, config], id=func.__name__,
-                          coalesce=True, misfire_grace_time=3600, **trigger_args)
+                          coalesce=True, misfire_grace_time=3600, **trigger_args_for(trigger_args, config))
     scheduler.start()
     log.info("clock started with %d jobs", len(JOBS))
     return scheduler
@@ -52,3 +57,4 @@ def start_clock(config):
 
 # Modules whose jobs the clock runs: each registers with @job when imported.
 import notices.complaint_jobs  # noqa: E402,F401  (投诉举报: pushes, deadline reminders)
+import notices.ledger_heads  # noqa: E402,F401  (全过程记录: the daily signed tree head)

@@ -1,16 +1,15 @@
 """签名树头的定时发布 — sign and publish a tree head of the case-file log, at least once a day.
 
-`publish_tree_head` is a plain function: the scheduler calls it daily at ledger.sign_daily_at, staff
+`publish_tree_head` is a plain function: the clock (notices/clock.py) calls it daily at ledger.sign_daily_at, staff
 call it with `python bot.py ledger sign`, tests call it directly. Before signing it checks the log
 against the heads already published, so a tampered log is reported instead of being signed.
 """
 import logging
 
-from apscheduler.triggers.cron import CronTrigger
-
 from models import treehead
 from models.base import db
 from models.verify import verify_log
+from notices.clock import job
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +18,12 @@ class RefusedToSign(RuntimeError):
     """The log no longer matches what was published; a person must look before anything is signed."""
 
 
+def sign_daily_at(part):
+    """Hour (0) or minute (1) of ledger.sign_daily_at ("HH:MM"), read when the clock starts."""
+    return lambda config: int(config["ledger"]["sign_daily_at"].split(":")[part])
+
+
+@job("cron", hour=sign_daily_at(0), minute=sign_daily_at(1))
 def publish_tree_head(config, at=None):
     """Verify the log against every published head, then sign and publish a new head. Returns it."""
     opened = db.is_closed()
@@ -38,9 +43,3 @@ def publish_tree_head(config, at=None):
     log.info("signed tree head: size %s root %s", head.size, head.root)
     return head
 
-
-def schedule(scheduler, config):
-    """Register the daily job on an APScheduler scheduler (the caller starts it)."""
-    hour, minute = (int(x) for x in config["ledger"]["sign_daily_at"].split(":"))
-    scheduler.add_job(publish_tree_head, CronTrigger(hour=hour, minute=minute, timezone="Asia/Shanghai"),
-                      args=[config], id="ledger-tree-head", replace_existing=True, misfire_grace_time=3600)

@@ -23,3 +23,26 @@ def test_failing_job_is_logged_not_raised(app, caplog):
 
 def test_jobs_registered():
     assert prune_answered_messages in [func for func, _, _ in JOBS]
+
+
+def test_daily_tree_head_is_registered_at_the_configured_time(app, tmp_path):
+    from apscheduler.triggers.cron import CronTrigger
+
+    import settings
+    from models import db, ledger, treehead
+    from notices.clock import trigger_args_for
+    from notices.ledger_heads import publish_tree_head
+
+    config = settings.deep_merge(app.config["SANXIANG"], {"ledger": {
+        "private_key_path": str(tmp_path / "k.pem"), "feed_path": str(tmp_path / "heads.txt"),
+        "sign_daily_at": "22:05"}})
+    [(func, trigger, args)] = [job for job in JOBS if job[0] is publish_tree_head]
+    assert trigger_args_for(args, config) == {"hour": 22, "minute": 5}
+    CronTrigger(**trigger_args_for(args, config))  # what start_clock builds
+    with db.connection_context():
+        ledger.append("step", {"facts": "clock test"}, case_no="T-1", step="立案", by="15052501001")
+    head = run_job(func, config)  # as the clock calls it, with its own connection
+    assert head.size == 1
+    assert (tmp_path / "heads.txt").read_text().splitlines() == [head.feed_line()]
+    with db.connection_context():
+        assert [h.size for h in treehead.published_heads(config)] == [1]
