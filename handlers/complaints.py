@@ -377,7 +377,7 @@ def staff_command(ctx, arg=""):
     name, _, rest = arg.partition(" ")
     command = STAFF_COMMANDS.get(name)
     if command is None:
-        return STAFF_HELP
+        return staff_help()
     try:
         return command(ctx, staff, rest.strip())
     except ComplaintError as exc:
@@ -467,5 +467,16 @@ def cmd_visit(ctx, staff, rest):
 
 STAFF_COMMANDS = {"待办": cmd_todo, "查看": cmd_view, "受理": cmd_accept, "不予受理": cmd_reject,
                   "转办": cmd_assign, "答复": cmd_answer, "办结": cmd_close, "回访": cmd_visit,
-                  "帮助": lambda ctx, staff, rest: STAFF_HELP}
+                  "帮助": lambda ctx, staff, rest: staff_help()}
+STAFF_HELP_MORE = []  # what other modules' `#` commands add to #帮助
+
+
+def staff_help():
+    return "\n\n".join([STAFF_HELP, *STAFF_HELP_MORE])
+
+
+def add_staff_commands(commands, help_text):
+    """Another module's `#` commands for the same staff list (e.g. handlers/case_staff.py), and its #帮助 lines."""
+    STAFF_COMMANDS.update(commands)
+    STAFF_HELP_MORE.append(help_text)
 
