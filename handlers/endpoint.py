@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("wechat", __name__)
 
 APOLOGY = "抱歉，系统暂时出了点问题，您的消息没有处理成功。请稍后再试；急事请拨打12345。"
+BUSY = "抱歉，现在咨询的人较多，您的消息没有处理成功，请稍后再发一次。"
 SUCCESS = "success"  # WeChat's "received, no reply"
 
 
@@ -125,8 +126,9 @@ def answer(message):
         reply = InboundMessage.answer_once(key, message.source, lambda: render_reply(ctx),
                                            settings()["retry_wait_seconds"])
     except OperationalError:
+        # Nothing was written; the apology is not recorded, so the user's next try is answered.
         log.exception("database busy while answering %s", key)
-        return ""
+        return TextReply(message=message, content=BUSY).render()
     except Exception:  # noqa: BLE001 — a citizen must get words, not a 500; the log keeps the trace
         log.exception("handler failed for message %s", key)
         reply = InboundMessage.record_failure(key, message.source,
