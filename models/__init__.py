@@ -24,6 +24,7 @@ def create_tables():
         add_badge_columns()  # 亮证: officer columns added after a database was created
         InboundMessage.upgrade_table()  # delivery records gained openid and pages
         db.create_tables(ALL_MODELS, safe=True)
+        InboundMessage.add_indexes()  # PostgreSQL only: finding one user's deliveries
         install_append_only_triggers()  # the log tables refuse UPDATE/DELETE at the database
 
 
