@@ -69,6 +69,8 @@ def officer_card(officer, today, config, bureau):
     else:
         lines.append(f"该证件目前不能用于执法。{config['badges']['refuse_rule']}"
                      f"（{config['badges']['refuse_rule_source']}）请拨打{bureau.phone}核实或投诉。")
+    # From a badge scan straight into the complaint dialogue, with this officer chosen.
+    lines.append(f"对该执法人员的执法行为有意见，可回复“投诉 {officer.cert_no}”。")
     return "\n".join(lines)
 
 

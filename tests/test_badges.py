@@ -392,3 +392,11 @@ def test_complaint_button_opens_the_form_with_the_officer(client, config):
     link = html.split('<a class="btn" href="')[1].split('"')[0]
     form = client.get(link)
     assert form.status_code == 200 and "王雅琴" in form.get_data(as_text=True)
+
+
+def test_badge_scan_leads_to_complaint_about_that_officer(wechat_user):
+    """The scan's answer names the words that start a complaint with this officer already chosen."""
+    card = wechat_user.event("scan:officer:15052501001")
+    assert "投诉 15052501001" in card
+    reply = wechat_user.say("投诉 15052501001")
+    assert "包海龙" in reply
