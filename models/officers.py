@@ -8,15 +8,13 @@ coming from the file is recorded in the status history like one made from the co
 import datetime as dt
 import secrets
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Font
-from openpyxl.utils.exceptions import InvalidFileException
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from models.badges import BadgeError, photo_dir, set_status
 from models.base import db
 from models.catalogue import ImportRefused, RowError
 from models.disclosure import OFFICER_STATUSES, Officer
+from models.excel import cell_text, read_rows, write_rows
 
 OFFICER_COLUMNS = [
     ("name", "姓名"),
@@ -150,52 +148,19 @@ def set_photo(officer, source, config):
 
 def read_officer_rows(path):
     """(row_number, dict) for each non-empty row under the header of the first sheet."""
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
-        raise ImportRefused([RowError(1, f"无法读取Excel文件（{exc.__class__.__name__}），请使用 .xlsx 格式")])
-    rows = workbook.worksheets[0].iter_rows(values_only=True)
-    header = [str(c).strip() if c is not None else "" for c in next(rows, [])]
-    missing = [label for field, label in OFFICER_COLUMNS if field in REQUIRED and label not in header]
-    if missing:
-        workbook.close()
-        raise ImportRefused([RowError(1, f"表头缺少列：{'、'.join(missing)}（可先导出一份作为模板）")])
-    by_label = {label: field for field, label in OFFICER_COLUMNS}
-    fields = {i: by_label[label] for i, label in enumerate(header) if label in by_label}
-    result = []
-    for number, cells in enumerate(rows, start=2):
-        values = {field: _cell(cells[i], field) for i, field in fields.items() if i < len(cells)}
-        if any(values.values()):
-            result.append((number, values))
-    workbook.close()
-    return result
+    return read_rows(path, OFFICER_COLUMNS, REQUIRED, cell=_cell)
 
 
 def _cell(value, field):
-    if value is None:
-        return ""
     if field in DATE_FIELDS and isinstance(value, (dt.date, dt.datetime)):
         return value
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
+    return cell_text(value)
 
 
 def write_officers(path):
     """Write the roster to `path`; returns the number of officers written."""
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "执法人员名册"
-    sheet.append([label for _, label in OFFICER_COLUMNS])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    officers = Officer.search("")
-    for officer in officers:
-        sheet.append([_export(getattr(officer, field)) for field, _ in OFFICER_COLUMNS])
-    for column, width in zip("ABCDEFGHI", (10, 16, 24, 28, 12, 12, 8, 30, 14)):
-        sheet.column_dimensions[column].width = width
-    workbook.save(path)
-    return len(officers)
+    rows = [[_export(getattr(officer, field)) for field, _ in OFFICER_COLUMNS] for officer in Officer.search("")]
+    return write_rows(path, "执法人员名册", OFFICER_COLUMNS, rows, (10, 16, 24, 28, 12, 12, 8, 30, 14))
 
 
 def _export(value):
