@@ -122,6 +122,7 @@ def menu_command(dry_run):
 @click.option("--replace", is_flag=True, help="Also remove items that are not in the file.")
 def import_items_command(path, replace):
     """Import the 行政执法事项清单 from an .xlsx file; nothing is written if any row is bad."""
+    from handlers.cli_support import exit_import_refused
     from models.catalogue import ImportRefused, import_items
     from models.excel import read_item_rows
 
@@ -129,11 +130,8 @@ def import_items_command(path, replace):
     try:
         with db.connection_context():
             created, updated, removed = import_items(read_item_rows(path), replace=replace)
-    except ImportRefused as exc:
-        click.echo("导入未执行，以下行有问题，请修改后重新导入：", err=True)
-        for error in exc.errors:
-            click.echo(f"  {error}", err=True)
-        sys.exit(1)
+    except ImportRefused as refused:
+        exit_import_refused(refused)
     click.echo(f"导入完成：新增{created}项，更新{updated}项，删除{removed}项。")
 
 

@@ -8,26 +8,15 @@
     python bot.py scans [--days N]                 badge scans per officer and day
 """
 import datetime as dt
-import sys
 
 import click
 
-import settings
-from models import Bureau, Officer, create_tables, db, open_database
+from handlers.cli_support import exit_import_refused
+from handlers.cli_support import open_configured_db as open_db
+from models import Bureau, Officer, db
 from models.badges import (BadgeError, BadgeScan, OfficerStatusChange, badge_url, create_wechat_qr,
                            rotate_badge, set_status, uses_dev_secret)
 from models.disclosure import OFFICER_STATUSES
-from models.seed import seed_if_empty
-
-
-def open_db():
-    """Configuration, with the database opened, its tables created and seeded when empty."""
-    config = settings.load_config()
-    open_database(settings.resolve_database_url(config["database"]["url"]))
-    with db.connection_context():
-        create_tables()
-        seed_if_empty()
-    return config
 
 
 def get_officer(cert_no):
@@ -221,11 +210,8 @@ def import_officers_command(path):
     try:
         with db.connection_context():
             created, updated, changes = import_officers(read_officer_rows(path))
-    except ImportRefused as exc:
-        click.echo("导入未执行，以下行有问题，请修改后重新导入：", err=True)
-        for error in exc.errors:
-            click.echo(f"  {error}", err=True)
-        sys.exit(1)
+    except ImportRefused as refused:
+        exit_import_refused(refused)
     click.echo(f"导入完成：新增{created}人，更新{updated}人，其中状态变更{changes}人。")
 
 

@@ -7,19 +7,9 @@ import sys
 
 import click
 
-import settings
-from models import db
+from handlers.cli_support import open_configured_db as open_db
 from models.complaints import ROLES, STATUSES, ComplaintError, Complaint, ComplaintEvent, Staff
 from models.disclosure import Officer
-
-
-def open_db():
-    from bot import init_database
-
-    config = settings.load_config()
-    init_database(config)
-    db.connect(reuse_if_open=True)
-    return config
 
 
 def find_staff(who):

@@ -46,7 +46,7 @@ def get_ok(client, url):
 def test_every_page_names_the_bureau_and_leads_home(client, data, path):
     response = get_ok(client, path)
     body = response.get_data(as_text=True)
-    assert f"<title>" in body and data["bureau"].name in body.split("</title>")[0]
+    assert "<title>" in body and data["bureau"].name in body.split("</title>")[0]
     assert "行政执法“三项制度”公示" in text_of(response)
     assert 'lang="zh-CN"' in body and 'name="viewport"' in body
 
