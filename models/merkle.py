@@ -226,11 +226,14 @@ class Levels:
     def __init__(self, hashes, alg="sha256"):
         self.alg = alg
         self.size = len(hashes)
-        h = hasher(alg)
+        # n-1 node hashes: `verify` builds this over the whole log, so the loop is kept lean (make bench):
+        # a copy of a hasher already fed the node prefix, pairs zipped from one iterator.
+        node = hasher(alg)(NODE_PREFIX).copy
         level = list(hashes)
         self.levels = [level]
         while len(level) > 1:
-            level = [h(NODE_PREFIX + a + b).digest() for a, b in zip(level[0::2], level[1::2])]
+            pairs = iter(level)
+            level = [(h := node()).update(a + b) or h.digest() for a, b in zip(pairs, pairs)]
             self.levels.append(level)
 
     def range_root(self, lo, hi):

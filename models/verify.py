@@ -9,10 +9,15 @@ What it finds, and how it names the entry:
 - entries swapped or moved: every entry's bytes carry its own index → the first entry out of place;
 - a published head the log no longer extends (or a forged head): named with its size and time;
 - an evidence file that changed or vanished under var/: named with its entry.
+
+The common case, nothing wrong, takes a fast path (`fast_scan`); at the first thing out of the
+ordinary the log is read again row by row (`scan`), which names every problem.
 """
 import hashlib
 import json
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import add, itemgetter
 
 from models import merkle
 from models.base import db
@@ -80,6 +85,50 @@ def scan(rows, report):
     return hashes
 
 
+def fast_scan(batch=1000):  # small batches stay in the CPU cache: faster than 10,000 (make bench)
+    """The leaf hashes of an untouched log of SHA-256 entries, or None if anything is out of the ordinary.
+
+    Checks what `scan` checks for such a log — indexes 0..n-1 without a gap, each body rehashed equal to
+    its stored leaf hash, each body naming its own index — in a few C-level passes per batch instead
+    of one Python loop per entry: reading seq and alg per row costs as much as hashing (make bench).
+    An entry of another algorithm does not hash to its stored leaf under SHA-256, so it too sends
+    `verify` to the row-by-row scan. (The alg column, like case_no, kind and step, is a copy of what
+    the body itself records; the body is what is hashed and signed.)
+    """
+    # MIN and MAX of the primary key cost a lookup each, COUNT(*) a scan: seq is unique, so reading
+    # high + 1 rows at seq 0..high below means none is missing.
+    low, high = db.execute_sql("SELECT MIN(seq), MAX(seq) FROM ledger_entry").fetchone()
+    if high is None:
+        return []
+    if low != 0:
+        return None
+    count = high + 1
+    cursor = db.execute_sql(f"SELECT body, leaf_hash FROM ledger_entry WHERE seq <= {db.param} ORDER BY seq",
+                            (high,))
+    leaf = hashlib.sha256(merkle.LEAF_PREFIX).copy  # cheaper than hashing LEAF_PREFIX + body afresh
+    mark, skip = SEQ_MARK, len(SEQ_MARK)
+    first, second = itemgetter(0), itemgetter(1)
+    hashes = []
+    while True:
+        chunk = cursor.fetchmany(batch)
+        if not chunk:
+            break
+        bodies, stored = list(map(first, chunk)), list(map(second, chunk))
+        if not isinstance(bodies[0], bytes):
+            # psycopg2 returns memoryviews, which do not compare equal to bytes
+            bodies, stored = list(map(bytes, bodies)), list(map(bytes, stored))
+        leaves = [(h := leaf()).update(body) or h.digest() for body in bodies]
+        if leaves != stored:
+            return None
+        start = len(hashes)
+        # The index each body names follows its last ',"seq":' (see body_seq), then a comma.
+        claims = map(b"%d,".__mod__, range(start, start + len(bodies)))
+        if not all(map(bytes.startswith, bodies, claims, map(add, map(bytes.rfind, bodies, repeat(mark)), repeat(skip)))):
+            return None
+        hashes += leaves
+    return hashes if len(hashes) == count else None
+
+
 def _row_problems(report, seq, expected, body, leaf, stored):
     if seq > expected:
         missing = f"第{expected}条" if seq == expected + 1 else f"第{expected}至{seq - 1}条"
@@ -142,16 +191,18 @@ def check_files(store, report):
 def verify_log(heads, public_key, store=None, batch=10000):
     """The whole check; returns a Report whose problems are sorted by the entry they concern."""
     report = Report()
-    cursor = db.execute_sql("SELECT seq, body, leaf_hash, alg FROM ledger_entry ORDER BY seq")
+    hashes = fast_scan()
+    if hashes is None:
+        cursor = db.execute_sql("SELECT seq, body, leaf_hash, alg FROM ledger_entry ORDER BY seq")
 
-    def rows():
-        while True:
-            chunk = cursor.fetchmany(batch)
-            if not chunk:
-                return
-            yield from chunk
+        def rows():
+            while True:
+                chunk = cursor.fetchmany(batch)
+                if not chunk:
+                    return
+                yield from chunk
 
-    hashes = scan(rows(), report)
+        hashes = scan(rows(), report)
     report.entries = len(hashes)
     check_heads(hashes, heads, public_key, report)
     if store is not None:
