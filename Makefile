@@ -7,7 +7,8 @@ PYTHON  ?= python3
 .PHONY: run test bench browser init-db clean
 
 $(STAMP): requirements.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	# A venv left half-made (interrupted install) is made again rather than trusted.
+	$(PY) -m pip --version >/dev/null 2>&1 || $(PYTHON) -m venv --clear $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
