@@ -162,6 +162,11 @@ PLAIN_SAMPLES = sorted(p for p in SAMPLES.glob("*.xml") if not p.name.startswith
 ENCRYPTED_SAMPLES = sorted(SAMPLES.glob("encrypted_*.xml"))
 
 
+def test_samples_are_there():
+    """The sample tests below must not pass by finding nothing: ../shared/wechat-samples is required."""
+    assert len(PLAIN_SAMPLES) >= 80 and len(ENCRYPTED_SAMPLES) >= 5, SAMPLES
+
+
 def assert_valid_reply(data, decrypt=None):
     if data == b"success":
         return
