@@ -19,7 +19,8 @@ from handlers.paging import Paged
 from models import cases, ledger
 from models.disclosure import Officer
 
-HELP = ("案件（执法全过程记录）：\n#案件　在办案件\n#案件 案号　记录和可记录的环节\n"
+HELP = ("案件（执法全过程记录）：\n#立案 事项编码=… 当事人=… 当事人类型=单位/自然人 承办人=证号,证号 案件来源=… 案情摘要=… 审批负责人=…\n"
+        "#案件　在办案件\n#案件 案号　记录和可记录的环节\n"
         "#记录 案号 环节 字段=值…　记录环节\n#更正 案号 记录号 字段=值 理由=…\n"
         "案号可简写如 2026-1；字段可用中文名，如 检查地点=…；多名执法人员用逗号分隔；"
         "音像记录写 附件=记录号，无法记录写 无音像理由=…")
@@ -214,6 +215,28 @@ def clip(text, limit):
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+PARTY_KIND_WORDS = {"自然人": "自然人", "个人": "自然人", "单位": "法人或其他组织", "法人": "法人或其他组织",
+                    "组织": "法人或其他组织", "法人或其他组织": "法人或其他组织"}
+OPEN_EXTRA = {"当事人": "party_name", "当事人类型": "party_kind", "承办人": "handlers", "承办人员": "handlers",
+              "事项编码": "item_code", "事项": "item_code"}
+
+
+@refusal("未立案：")
+def cmd_open(ctx, staff, rest):
+    """`#立案 事项编码=… 当事人=… 当事人类型=… 承办人=证号,证号 …`: a new case, through models.cases.open_case."""
+    data = parse_fields(raw_rest(ctx, "立案", rest), "立案", extra=OPEN_EXTRA)
+    data = {OPEN_EXTRA.get(key, key): value for key, value in data.items()}
+    kind = PARTY_KIND_WORDS.get(fold(data.pop("party_kind", "")))
+    name = data.pop("party_name", "").strip()
+    handlers = [h for h in re.split(r"[,，、;；\s]+", fold(data.pop("handlers", ""))) if h]
+    if not kind or not name:
+        raise Refused("请写明 当事人=名称 和 当事人类型=单位 或 自然人。")
+    case = cases.open_case(ctx.config, party={"kind": kind, "name": name}, handlers=handlers,
+                           by=acting_officer(staff), data=data, at=moment(ctx))
+    return (f"已立案：{case.number}（第{case.opened_seq}条记录，记录人{staff.officer.name}）。\n"
+            f"下一步可记录：{'、'.join(case.file().allowed_next(ctx.config))}")
+
+
 @refusal("未记录：")
 def cmd_record(ctx, staff, rest):
     """`#记录 案号 环节 字段=值 …`: one step, through models.cases.record_step."""
@@ -253,4 +276,4 @@ def cmd_correct(ctx, staff, rest):
     return f"已登记更正：第{entry.seq}条，更正{short_ref(case.number)}第{seq}条（原记录保留）。"
 
 
-add_staff_commands({"案件": cmd_cases, "记录": cmd_record, "更正": cmd_correct}, HELP)
+add_staff_commands({"立案": cmd_open, "案件": cmd_cases, "记录": cmd_record, "更正": cmd_correct}, HELP)

@@ -145,3 +145,33 @@ def test_non_staff_case_commands_get_the_public_answer_and_are_logged(wechat_use
     assert "星空网吧" not in reply and "可记录" not in reply
     assert sum("o_citizen_1" in r.getMessage() for r in caplog.records) == 2
     assert log_size() == 1
+
+
+def test_staff_open_a_case_in_the_chat(officer, staff_app):
+    before = log_size()
+    reply = officer.say("#立案 事项编码=CF-002 当事人=奈曼旗星空网吧 当事人类型=单位 承办人=15052501001，15052501002 "
+                        "案件来源=投诉举报 案情摘要=群众举报接纳未成年人上网 审批负责人=局长 张某")
+    assert reply.startswith("已立案：奈文旅立字〔2026〕第1号"), reply
+    assert log_size() == before + 1
+    with db.connection_context():
+        case = cases.Case.get(cases.Case.number == "奈文旅立字〔2026〕第1号")
+    assert case.party_name == "奈曼旗星空网吧" and case.party_kind == "法人或其他组织"
+    assert "现场检查" in reply
+
+
+@pytest.mark.parametrize("command,words", [
+    ("#立案 事项编码=XX-999 当事人=某网吧 当事人类型=单位 承办人=15052501001,15052501002 案件来源=巡查 案情摘要=无证 审批负责人=张某",
+     "不在《行政执法事项清单》中"),
+    ("#立案 事项编码=CF-002 当事人=某网吧 当事人类型=单位 承办人=15052501001 案件来源=巡查 案情摘要=无证 审批负责人=张某",
+     "承办人员"),
+    ("#立案 事项编码=CF-002 当事人=某网吧 当事人类型=单位 承办人=15052501001,15052501006 案件来源=巡查 案情摘要=无证 审批负责人=张某",
+     "15052501006"),
+    ("#立案 事项编码=CF-002 当事人=某网吧 承办人=15052501001,15052501002 案件来源=巡查 案情摘要=无证 审批负责人=张某",
+     "当事人类型"),
+    ("#立案 事项编码=CF-002 当事人=某网吧 当事人类型=单位 承办人=15052501001,15052501002", "立案缺少"),
+])
+def test_staff_open_refusals_write_nothing(officer, staff_app, command, words):
+    before = log_size()
+    reply = officer.say(command)
+    assert reply.startswith("未立案：") and words in reply, reply
+    assert log_size() == before
