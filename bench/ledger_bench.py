@@ -26,6 +26,10 @@ from models.treehead import PublishedHead, key_id, signed_message  # noqa: E402
 from models.verify import verify_log  # noqa: E402
 
 ORIGIN = "bench"
+# Targets of the case-file issue: append rate, verify rate on SQLite, verify within this factor of the floor.
+MIN_APPEND_PER_S = 2_000
+MIN_VERIFY_PER_S = 150_000
+MAX_FLOOR_FACTOR = 4.0
 
 
 def sample_data(i):
@@ -107,5 +111,18 @@ def main(argv=None):
             "verify_seconds": seconds, "entries": size}
 
 
+def verdicts(result):
+    """PASS/FAIL lines for the targets; True when all are met."""
+    factor = result["floor_per_s"] / result["verify_per_s"]
+    checks = [
+        (result["append_per_s"] >= MIN_APPEND_PER_S, f"append {result['append_per_s']:,.0f}/s (target >= {MIN_APPEND_PER_S:,})"),
+        (result["verify_per_s"] >= MIN_VERIFY_PER_S, f"verify {result['verify_per_s']:,.0f}/s (target >= {MIN_VERIFY_PER_S:,})"),
+        (factor <= MAX_FLOOR_FACTOR, f"verify {factor:.1f}x the SHA-256 floor (target <= {MAX_FLOOR_FACTOR:.0f}x)"),
+    ]
+    for ok, text in checks:
+        print(f"[ledger] {'PASS' if ok else 'FAIL'}: {text}")
+    return all(ok for ok, _ in checks)
+
+
 if __name__ == "__main__":
-    main()
+    sys.exit(0 if verdicts(main()) else 1)

@@ -312,3 +312,10 @@ def test_phone_nothing_overflows(phone, live_server, path):
     assert response.status in (200, 404)
     assert scroll_width(phone) <= PHONE_WIDTH, path
     assert phone.locator("footer").is_visible()
+
+
+def test_index_links_the_signed_tree_heads(client):
+    """The case file's signed heads are published from the disclosure index (全过程记录)."""
+    body = client.get("/").get_data(as_text=True)
+    assert 'href="/ledger/"' in body and "签名树头" in body
+    assert client.get("/ledger/").status_code == 200
