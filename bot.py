@@ -28,6 +28,7 @@ from models.seed import seed_if_empty
 def create_app(test_config=None):
     """The Flask app: configuration, database per request, the WeChat endpoint, the public pages."""
     config = settings.load_config(overrides=(test_config or {}).get("SANXIANG"))
+    settings.apply_timezone(config)
     app = Flask(__name__)
     app.config.update(
         SANXIANG=config,
@@ -70,6 +71,7 @@ def init_database(config):
 @click.group()
 def cli():
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings.apply_timezone(settings.load_config())
 
 
 @cli.command("init-db")

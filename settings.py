@@ -1,6 +1,7 @@
 """Configuration: `config.yaml` for what a bureau edits, the environment for secrets and deployment."""
 import copy
 import os
+import time
 from pathlib import Path
 
 import yaml
@@ -53,3 +54,17 @@ def resolve_database_url(url):
     if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
         return prefix + str(ROOT / url[len(prefix):])
     return url
+
+
+def apply_timezone(config):
+    """Make this process's local time the bureau's (config `timezone`, Asia/Shanghai).
+
+    Dates that matter here — a complaint's filing day, working-day deadlines, whether a certificate
+    has expired today — are Beijing dates, but servers often run on UTC, where 01:00 in Naiman is
+    still yesterday. Setting the process zone once makes every now(), today() and fromtimestamp()
+    agree with the bureau's calendar.
+    """
+    zone = config.get("timezone")
+    if zone and os.environ.get("TZ") != zone:
+        os.environ["TZ"] = zone
+        time.tzset()

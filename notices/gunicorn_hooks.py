@@ -8,7 +8,9 @@ def when_ready(server):
     global _scheduler
     from notices.clock import start_clock
 
-    _scheduler = start_clock(settings.load_config())
+    config = settings.load_config()
+    settings.apply_timezone(config)
+    _scheduler = start_clock(config)
     server.log.info("clock started: %s", ", ".join(j.id for j in _scheduler.get_jobs()))
 
 

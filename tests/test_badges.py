@@ -400,3 +400,11 @@ def test_badge_scan_leads_to_complaint_about_that_officer(wechat_user):
     assert "投诉 15052501001" in card
     reply = wechat_user.say("投诉 15052501001")
     assert "包海龙" in reply
+
+
+def test_dates_are_beijing_dates_on_a_utc_server(app, wechat_user):
+    """31 Aug 17:00 UTC is already 1 Sep in Naiman: a certificate valid to 31 Aug has expired there."""
+    app.config["CLOCK"] = dt.datetime(2026, 8, 31, 17, 0, tzinfo=dt.timezone.utc).timestamp
+    assert "已过期" in wechat_user.say("核验 15052501004")
+    app.config["CLOCK"] = dt.datetime(2026, 8, 31, 15, 0, tzinfo=dt.timezone.utc).timestamp
+    assert "有效执法证件" in wechat_user.say("核验 15052501004")
