@@ -226,6 +226,8 @@ def main():
         ours_port, echo_port = free_port(), free_port()
         env = {**os.environ, "WECHAT_TOKEN": token, "WECHAT_AES_KEY": "", "WECHAT_APPID": "wx0000000000bench",
                "DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}", "PORT": str(ours_port),
+               "LEDGER_KEY_PATH": str(tmp / "ledger.pem"), "RECORDS_PATH": str(tmp / "records"),
+               "COMPLAINT_EVIDENCE_PATH": str(tmp / "evidence"),
                "PUBLIC_BASE_URL": f"http://127.0.0.1:{ours_port}",
                # never reach the real WeChat API from a bench
                "WECHAT_API_BASE": "http://127.0.0.1:9/cgi-bin/"}

@@ -127,7 +127,10 @@ def live_server(tmp_path_factory):
     db_path = tmp_path_factory.mktemp("live") / "live.db"
     env = {**os.environ, "PORT": str(port), "DATABASE_URL": f"sqlite:///{db_path}",
            "WECHAT_TOKEN": TOKEN, "WECHAT_AES_KEY": AES_KEY, "WECHAT_APPID": APPID,
-           "WECHAT_API_BASE": fake.api_base, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
+           "WECHAT_API_BASE": fake.api_base, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+           # keep the server's files in the test's own folder, not the project's var/
+           "LEDGER_KEY_PATH": str(db_path.parent / "ledger.pem"), "RECORDS_PATH": str(db_path.parent / "records"),
+           "COMPLAINT_EVIDENCE_PATH": str(db_path.parent / "evidence")}
     process = subprocess.Popen([sys.executable, "bot.py", "serve"], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
