@@ -134,20 +134,32 @@ def live_server(tmp_path_factory):
     process = subprocess.Popen([sys.executable, "bot.py", "serve"], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
+    try:
+        wait_until_serving(base, process)
+        yield {"url": base, "env": env, "db_path": db_path, "fake": fake, "port": port}
+    finally:
+        process.terminate()
         try:
-            requests.get(base + "/", timeout=1)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    else:
-        process.kill()
-        raise RuntimeError(process.stderr.read().decode()[-2000:])
-    yield {"url": base, "env": env, "db_path": db_path, "fake": fake, "port": port}
-    process.terminate()
-    process.wait(10)
-    process.stderr.close()
-    fake.stop()
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+        process.stderr.close()
+        fake.stop()
+
+
+def wait_until_serving(base, process, seconds=60):
+    """Poll until the server answers; a slow machine gets time, a dead server fails with its log."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(process.stderr.read().decode()[-2000:])
+        try:
+            requests.get(base + "/", timeout=5)
+            return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise RuntimeError(f"server at {base} did not answer within {seconds} s")
 
 
 CHROMIUM = "/usr/bin/chromium"
