@@ -131,11 +131,13 @@ def live_server(tmp_path_factory):
            # keep the server's files in the test's own folder, not the project's var/
            "LEDGER_KEY_PATH": str(db_path.parent / "ledger.pem"), "RECORDS_PATH": str(db_path.parent / "records"),
            "COMPLAINT_EVIDENCE_PATH": str(db_path.parent / "evidence")}
+    # The server's log goes to a file: a pipe nobody reads would fill up and stall the server.
+    log = open(db_path.parent / "server.log", "w")
     process = subprocess.Popen([sys.executable, "bot.py", "serve"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                               stdout=subprocess.DEVNULL, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_serving(base, process)
+        wait_until_serving(base, process, log)
         yield {"url": base, "env": env, "db_path": db_path, "fake": fake, "port": port}
     finally:
         process.terminate()
@@ -144,16 +146,16 @@ def live_server(tmp_path_factory):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(10)
-        process.stderr.close()
+        log.close()
         fake.stop()
 
 
-def wait_until_serving(base, process, seconds=60):
+def wait_until_serving(base, process, log, seconds=60):
     """Poll until the server answers; a slow machine gets time, a dead server fails with its log."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(process.stderr.read().decode()[-2000:])
+            raise RuntimeError(f"server exited: {Path(log.name).read_text(errors='replace')[-2000:]}")
         try:
             requests.get(base + "/", timeout=5)
             return
