@@ -47,6 +47,8 @@ def _text(form, case, data, config):
         "行政处罚决定书": [f"当事人：{party}", f"当事人如不服本决定，可依法申请救济：{remedy}。",
                      "罚款应自收到本决定书之日起十五日内缴纳；到期不缴纳的，每日按罚款数额的百分之三加处罚款（《中华人民共和国行政处罚法》第六十七条、第七十二条）。"],
         "送达回证": ["受送达人签名（盖章）：____________    签收日期：____年__月__日"],
+        # The party (or a witness when the party refuses) signs the on-site record, as on the unified form.
+        "现场检查（勘验）笔录": ["当事人对以上笔录核对无误。当事人（签名）：____________　见证人（签名）：____________"],
     }.get(form, [])
 
 
@@ -70,7 +72,7 @@ def form_content(config, case, form):
 
 
 def footer(case, entry):
-    return f"案号 {case.number} · 依据执法全过程记录第{entry.seq}条 · 记录哈希 SHA-256 {entry.leaf_hash_hex}"
+    return f"案号 {case.number}，依据执法全过程记录第{entry.seq}条，记录哈希 SHA-256 {entry.leaf_hash_hex}"
 
 
 def render_docx(bureau, form, rows, paragraphs, foot):
