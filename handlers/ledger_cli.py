@@ -12,19 +12,11 @@ from pathlib import Path
 import click
 
 import settings
+from handlers.cli_support import open_configured_db as _config
 from models import cases, ledger, treehead
 from models.base import db
 from models.evidence import EvidenceError, EvidenceStore
 from models.verify import verify_log
-
-
-def _config():
-    from bot import init_database
-
-    config = settings.load_config()
-    init_database(config)
-    db.connect(reuse_if_open=True)
-    return config
 
 
 def _fields(pairs):

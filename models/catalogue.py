@@ -39,7 +39,7 @@ class ImportRefused(Exception):
 
 def validate_item_rows(rows):
     """Check (row_number, dict) pairs; return the list of RowError (empty when all are good)."""
-    errors, seen = [], {}
+    errors = []
     for number, row in rows:
         labels = dict(ITEM_COLUMNS)
         for field in REQUIRED:
@@ -51,11 +51,18 @@ def validate_item_rows(rows):
         category = row.get("category")
         if category and category not in ENFORCEMENT_CATEGORIES:
             errors.append(RowError(number, f"执法行为类别“{category}”无效，应为：{'、'.join(ENFORCEMENT_CATEGORIES)}"))
-        code = row.get("code")
-        if code and code in seen:
-            errors.append(RowError(number, f"事项编码“{code}”与第{seen[code]}行重复"))
-        elif code:
-            seen[code] = number
+    return errors + duplicate_errors(rows, "code", "事项编码")
+
+
+def duplicate_errors(rows, field, label):
+    """A RowError for every row repeating an earlier row's `field` (the key an import updates by)."""
+    errors, seen = [], {}
+    for number, row in rows:
+        value = row.get(field)
+        if value and value in seen:
+            errors.append(RowError(number, f"{label}“{value}”与第{seen[value]}行重复"))
+        elif value:
+            seen[value] = number
     return errors
 
 

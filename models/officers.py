@@ -12,7 +12,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from models.badges import BadgeError, photo_dir, set_status
 from models.base import db
-from models.catalogue import ImportRefused, RowError
+from models.catalogue import ImportRefused, RowError, duplicate_errors
 from models.disclosure import OFFICER_STATUSES, Officer
 from models.excel import cell_text, read_rows, write_rows
 
@@ -71,15 +71,8 @@ def validate_officer(row, number, labels=dict(OFFICER_COLUMNS)):
 
 
 def validate_officer_rows(rows):
-    errors, seen = [], {}
-    for number, row in rows:
-        errors += validate_officer(row, number)
-        cert_no = row.get("cert_no")
-        if cert_no and cert_no in seen:
-            errors.append(RowError(number, f"执法证号“{cert_no}”与第{seen[cert_no]}行重复"))
-        elif cert_no:
-            seen[cert_no] = number
-    return errors
+    errors = [error for number, row in rows for error in validate_officer(row, number)]
+    return errors + duplicate_errors(rows, "cert_no", "执法证号")
 
 
 def import_officers(rows, today=None):
