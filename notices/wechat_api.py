@@ -51,6 +51,7 @@ def session_storage(config):
 
 def make_client(config):
     wechat = config["wechat"]
-    client = ConfiguredWeChatClient(wechat["appid"], wechat["secret"], session=session_storage(config))
+    client = ConfiguredWeChatClient(wechat["appid"], wechat["secret"], session=session_storage(config),
+                                    timeout=wechat.get("api_timeout_seconds"))
     client.API_BASE_URL = wechat["api_base"].rstrip("/") + "/"
     return client

@@ -5,6 +5,7 @@ register media with `fake.media[media_id] = (bytes, content_type)` for media/get
 """
 import json
 import threading
+import time
 
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
@@ -15,6 +16,7 @@ class FakeWeChat:
         self.requests = []  # (path, query dict, parsed JSON body or raw bytes)
         self.media = {}
         self.responses = {}  # path suffix -> dict to answer instead of the default
+        self.delays = {}  # path suffix -> seconds to wait before answering (a slow WeChat)
         self.token_fetches = 0
         self._lock = threading.Lock()
         self._server = make_server("127.0.0.1", 0, self._app, threaded=True)
@@ -43,6 +45,9 @@ class FakeWeChat:
         path = request.path
         with self._lock:
             self.requests.append((path, dict(request.args), body))
+        for suffix, seconds in self.delays.items():
+            if path.endswith(suffix):
+                time.sleep(seconds)
         return self._answer(path, request)(environ, start_response)
 
     def _answer(self, path, request):

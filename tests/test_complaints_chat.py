@@ -289,3 +289,19 @@ def test_queued_messages_go_out_after_the_response(citizen, app, client, fake_we
     response.close()  # the server closes the response once it is sent; then the outbox drains
     [notice] = sent_texts(fake_wechat, "o_clerk")
     assert complaints()[0].ticket in notice
+
+
+def test_slow_media_download_gives_up_in_time_and_saves_nothing(citizen, fake_wechat):
+    """WeChat waits 5 s for the reply: a photo that cannot be fetched in time is asked for again."""
+    import time
+
+    fake_wechat.media["SLOW1"] = (JPEG, "image/jpeg")
+    fake_wechat.delays["/media/get"] = 4
+    citizen.say("投诉")
+    citizen.say("旅行社")
+    started = time.monotonic()
+    reply = citizen.image("SLOW1")
+    assert time.monotonic() - started < 4.5
+    assert "没有保存成功" in reply and "重新发送" in reply
+    with db.connection_context():
+        assert Evidence.select().count() == 0
