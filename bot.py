@@ -6,9 +6,10 @@
     python bot.py import-items F.xlsx  replace/update the 行政执法事项清单 from Excel (all or nothing)
     python bot.py export-items F.xlsx  write the current list to Excel
     python bot.py chat [TEXT]          talk to a running server as WeChat would (signed, --encrypt)
-    python bot.py badge CERT_NO        badge card with verification QR (--all DIR); officer …, scans: see
-                                       handlers/badge_cli.py
+    python bot.py badge CERT_NO        亮证: badge card with verification QR (--all DIR); also officer …,
+                                       import-officers, export-officers, scans (handlers/badge_cli.py)
     python bot.py complaints …         投诉举报: staff list, accept/reject/assign/answer/close, reminders
+    python bot.py case … | ledger … | verify   全过程记录: case steps, signed tree heads, the full check
 """
 import logging
 import os
@@ -162,19 +163,13 @@ def chat_command(text, url, openid, encrypt, event):
     sys.exit(run_chat(settings.load_config(), text=text, url=url, openid=openid, encrypt=encrypt, event=event))
 
 
-from handlers.badge_cli import COMMANDS as BADGE_COMMANDS  # noqa: E402  (亮证: badge, officer, …)
+# The commands of each capability live beside its code; bot.py only lists them.
+from handlers.badge_cli import COMMANDS as BADGE_COMMANDS  # noqa: E402  亮证: badge, officer, scans, Excel
+from handlers.complaints_cli import complaints as complaints_group  # noqa: E402  投诉举报
+from handlers.ledger_cli import COMMANDS as LEDGER_COMMANDS, seed_demo_cases  # noqa: E402  全过程记录
 
-for _command in BADGE_COMMANDS:
+for _command in [*BADGE_COMMANDS, *LEDGER_COMMANDS, complaints_group]:
     cli.add_command(_command)
-
-from handlers.ledger_cli import COMMANDS as LEDGER_COMMANDS, seed_demo_cases  # noqa: E402  (全过程记录)
-
-for _command in LEDGER_COMMANDS:
-    cli.add_command(_command)
-
-from handlers.complaints_cli import complaints as complaints_group  # noqa: E402  (投诉举报)
-
-cli.add_command(complaints_group)
 
 
 if __name__ == "__main__":
