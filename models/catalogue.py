@@ -54,6 +54,14 @@ def validate_item_rows(rows):
     return errors + duplicate_errors(rows, "code", "事项编码")
 
 
+def refuse_unless_valid(rows, errors, empty_reason):
+    """Raise ImportRefused with every error (and `empty_reason` for a sheet without rows)."""
+    if not rows:
+        errors = errors + [RowError(2, empty_reason)]
+    if errors:
+        raise ImportRefused(errors)
+
+
 def duplicate_errors(rows, field, label):
     """A RowError for every row repeating an earlier row's `field` (the key an import updates by)."""
     errors, seen = [], {}
@@ -73,11 +81,7 @@ def import_items(rows, replace=False):
     so the list equals the spreadsheet. Returns (created, updated, removed) counts.
     """
     rows = list(rows)
-    errors = validate_item_rows(rows)
-    if not rows:
-        errors.append(RowError(2, "表格中没有事项"))
-    if errors:
-        raise ImportRefused(errors)
+    refuse_unless_valid(rows, validate_item_rows(rows), "表格中没有事项")
     created = updated = 0
     with db.atomic():
         for _, row in rows:

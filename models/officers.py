@@ -12,7 +12,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from models.badges import BadgeError, photo_dir, set_status
 from models.base import db
-from models.catalogue import ImportRefused, RowError, duplicate_errors
+from models.catalogue import RowError, duplicate_errors, refuse_unless_valid
 from models.disclosure import OFFICER_STATUSES, Officer
 from models.excel import cell_text, read_rows, write_rows
 
@@ -78,11 +78,7 @@ def validate_officer_rows(rows):
 def import_officers(rows, today=None):
     """Import (row_number, dict) pairs, all or nothing; returns (created, updated, status_changes)."""
     rows = list(rows)
-    errors = validate_officer_rows(rows)
-    if not rows:
-        errors.append(RowError(2, "表格中没有执法人员"))
-    if errors:
-        raise ImportRefused(errors)
+    refuse_unless_valid(rows, validate_officer_rows(rows), "表格中没有执法人员")
     created = updated = changes = 0
     today = today or dt.date.today()
     with db.atomic():
