@@ -7,6 +7,8 @@ that time in every worker. Only handlers that read the public lists and write no
 import time
 from functools import wraps
 
+from handlers.router import read_only
+
 
 class AnswerCache:
     def __init__(self, max_entries=1024):
@@ -29,7 +31,11 @@ class AnswerCache:
 
 
 def cached_answer(func):
-    """Cache a read-only handler's answer per (handler, argument, day) in the context's cache."""
+    """Cache a read-only handler's answer per (handler, argument, day) in the context's cache.
+
+    Only a handler that writes nothing may be cached, so this also marks it @read_only.
+    """
+    @read_only
     @wraps(func)
     def wrapper(ctx, arg=""):
         ttl = ctx.config["wechat"].get("answer_cache_seconds", 0)

@@ -87,7 +87,11 @@ def prompt(ctx, draft):
     return PROMPTS[draft.step] + HINT
 
 
-@router.intercept
+def in_dialogue(ctx):
+    return ComplaintDraft.is_open_for(ctx.openid)
+
+
+@router.intercept(claims=in_dialogue)
 def dialogue(ctx, proceed):
     """While a user's dialogue is open, all of their messages belong to it."""
     draft = ComplaintDraft.open_for(ctx.openid)

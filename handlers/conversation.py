@@ -1,7 +1,7 @@
 """Turning a handler's answer into the one text WeChat shows, and "下一页" for the rest."""
 from handlers.paging import Paged, paginate
 from handlers.public import NO_MORE_PAGES
-from handlers.router import router
+from handlers.router import read_only, router
 from models import InboundMessage
 
 
@@ -20,6 +20,7 @@ def render_text(ctx, answer):
 
 
 @router.keyword("下一页", "下页", "更多")
+@read_only  # the pages left are kept in this delivery's own row, written with the reply
 def next_page(ctx, arg=""):
     pages = InboundMessage.pending_pages(ctx.openid, ctx.config["wechat"]["paging_ttl_seconds"])
     ctx.pages_left = pages[1:]

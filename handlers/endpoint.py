@@ -123,8 +123,12 @@ def answer(message):
                   cache=current_app.extensions["answer_cache"],
                   now=dt.datetime.fromtimestamp(current_app.config["CLOCK"]()))
     try:
-        reply = InboundMessage.answer_once(key, message.source, lambda: render_reply(ctx),
-                                           settings()["retry_wait_seconds"])
+        if router.is_read_only(ctx):
+            reply = InboundMessage.answer_read_only(key, message.source,
+                                                    lambda: render_reply(ctx, router.dispatch_tables))
+        else:
+            reply = InboundMessage.answer_once(key, message.source, lambda: render_reply(ctx, router.dispatch),
+                                               settings()["retry_wait_seconds"])
     except OperationalError:
         # Nothing was written; the apology is not recorded, so the user's next try is answered.
         log.exception("database busy while answering %s", key)
@@ -136,9 +140,9 @@ def answer(message):
     return reply or ""
 
 
-def render_reply(ctx):
+def render_reply(ctx, dispatch):
     """(reply XML or "" for success, pages left for "下一页")."""
-    text = render_text(ctx, router.dispatch(ctx))
+    text = render_text(ctx, dispatch(ctx))
     reply = TextReply(message=ctx.message, content=text).render() if text else ""
     return reply, ctx.pages_left
 
@@ -149,4 +153,5 @@ def install(app):
     if wechat.get("aes_key"):
         app.extensions["wechat_crypto"] = WeChatCrypto(wechat["token"], wechat["aes_key"], wechat["appid"])
     app.extensions["answer_cache"] = AnswerCache()
+    InboundMessage.batch.configure(wechat["record_batch_seconds"], wechat["record_batch_size"])
     app.register_blueprint(bp)

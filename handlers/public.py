@@ -3,7 +3,7 @@ from urllib.parse import quote
 
 from handlers.cache import cached_answer
 from handlers.paging import Paged
-from handlers.router import router
+from handlers.router import read_only, router
 from models import Bureau, EnforcementItem, FlowStep, InspectionItem, Officer
 
 HELP_TEXT = (
@@ -29,11 +29,13 @@ def page_link(ctx, path):
 
 @router.keyword("帮助", "菜单", "help", "?")
 @router.click("HELP")
+@read_only
 def help_menu(ctx, arg=""):
     return HELP_TEXT
 
 
 @router.event("subscribe")
+@read_only
 def welcome(ctx):
     return "感谢关注！\n" + HELP_TEXT
 
@@ -130,6 +132,7 @@ def flow_block(category, steps=None):
 
 @router.keyword("救济渠道", "救济", "行政复议", "复议", "行政诉讼", "诉讼")
 @router.click("REMEDY")
+@read_only
 def remedy(ctx, arg=""):
     blocks = [f"【{r['name']}】向{r['where']}提出，{r['limit']}。（{r['source']}）" for r in ctx.config["remedy"]]
     return Paged("对行政执法行为不服的，可以依法：", blocks, page_link(ctx, "/remedy"))
@@ -137,11 +140,13 @@ def remedy(ctx, arg=""):
 
 @router.keyword("投诉方式", "投诉渠道", "举报方式")  # "投诉"/"举报" start a complaint: handlers/complaints.py
 @router.click("COMPLAINT_CHANNELS")
+@read_only
 def complaint_channels(ctx, arg=""):
     blocks = [f"{c['name']}：{c['detail']}" for c in ctx.config["complaint_channels"]]
     return Paged("投诉举报渠道（可匿名，我们为投诉人保密）：", blocks, page_link(ctx, "/remedy"))
 
 
 @router.message("image", "voice", "video", "shortvideo", "location", "link")
+@read_only
 def non_text(ctx):
     return ONLY_TEXT

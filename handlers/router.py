@@ -9,6 +9,15 @@ from dataclasses import dataclass, field
 from functools import partial
 
 
+def read_only(func):
+    """Mark a handler that writes nothing (reads only), so its answer needs no transaction.
+
+    Router.is_read_only trusts this mark; tests/test_router.py checks every marked handler.
+    """
+    func.read_only = True
+    return func
+
+
 @dataclass
 class Context:
     """What a handler gets: the parsed message, who sent it, the configuration and the time."""
@@ -66,14 +75,18 @@ class Router:
         self.fallback = func
         return func
 
-    def intercept(self, func):
-        """A hook that sees every non-event message before the tables, as `func(ctx, proceed)`.
+    def intercept(self, claims):
+        """A hook that takes a non-event message before the tables, as `func(ctx, proceed)`.
 
-        An ongoing dialogue (e.g. a complaint being filed) takes all of one user's messages this way;
-        `proceed()` hands the message on to the ordinary dispatch and returns its answer.
+        `claims(ctx)` says, reading only, whether the hook wants this message: an ongoing dialogue
+        (a complaint being filed) takes all of one user's messages this way. `proceed()` hands the
+        message on to the ordinary dispatch and returns its answer.
         """
-        self.interceptors.append(func)
-        return func
+        def decorator(func):
+            func.claims = claims
+            self.interceptors.append(func)
+            return func
+        return decorator
 
     @staticmethod
     def _register(table, names):
@@ -86,40 +99,52 @@ class Router:
     # -- dispatch ---------------------------------------------------------------------------------
     def dispatch(self, ctx):
         """Return the handler's answer (text, Paged or None for a silent `success`)."""
-        proceed = partial(self._dispatch_tables, ctx)
+        proceed = partial(self.dispatch_tables, ctx)
         if ctx.message.type != "event":
             for interceptor in reversed(self.interceptors):
                 proceed = partial(interceptor, ctx, proceed)
         return proceed()
 
-    def _dispatch_tables(self, ctx):
+    def is_read_only(self, ctx):
+        """Whether answering `ctx` writes nothing: no hook claims it, and its handler is @read_only.
+
+        Such an answer needs no transaction of its own (see InboundMessage.answer_read_only), and is
+        then computed by `dispatch_tables`, since no hook wanted it.
+        """
+        if ctx.message.type != "event" and any(hook.claims(ctx) for hook in self.interceptors):
+            return False
+        handler, _ = self.resolve(ctx)
+        return handler is None or getattr(handler, "read_only", False)
+
+    def dispatch_tables(self, ctx):
+        handler, args = self.resolve(ctx)
+        return handler(ctx, *args) if handler else None
+
+    def resolve(self, ctx):
+        """The table handler for the message and its arguments after ctx, or (None, ())."""
         message = ctx.message
         if message.type == "text":
-            return self._dispatch_text(ctx, normalize(message.content))
+            return self._resolve_text(normalize(message.content))
         if message.type == "event":
-            return self._dispatch_event(ctx)
-        handler = self.message_types.get(message.type) or self.message_types.get("*")
-        return handler(ctx) if handler else None
+            return self._resolve_event(message)
+        return self.message_types.get(message.type) or self.message_types.get("*"), ()
 
-    def _dispatch_text(self, ctx, text):
+    def _resolve_text(self, text):
         lowered = text.lower()
         for word in self._longest_first(self.keywords):
             if lowered.startswith(word):
-                return self.keywords[word](ctx, text[len(word):].strip())
-        return self.fallback(ctx, text) if self.fallback else None
+                return self.keywords[word], (text[len(word):].strip(),)
+        return self.fallback, (text,)
 
-    def _dispatch_event(self, ctx):
-        message = ctx.message
+    def _resolve_event(self, message):
         scene = self._scene_of(message)
         if scene is not None:
             for prefix in self._longest_first(self.scenes):
                 if scene.startswith(prefix):
-                    return self.scenes[prefix](ctx, scene[len(prefix):])
+                    return self.scenes[prefix], (scene[len(prefix):],)
         if message.event == "click":
-            handler = self.clicks.get(message.key)
-            return handler(ctx, "") if handler else None
-        handler = self.events.get(message.event)
-        return handler(ctx) if handler else None
+            return self.clicks.get(message.key), ("",)
+        return self.events.get(message.event), ()
 
     def _longest_first(self, table):
         """The table's names, longest first, so "执法人员" wins over "人员"; sorted once per size."""

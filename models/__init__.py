@@ -24,7 +24,7 @@ def create_tables():
         add_badge_columns()  # 亮证: officer columns added after a database was created
         InboundMessage.upgrade_table()  # delivery records gained openid and pages
         db.create_tables(ALL_MODELS, safe=True)
-        InboundMessage.add_indexes()  # PostgreSQL only: finding one user's deliveries
+        InboundMessage.add_indexes()  # one user's deliveries: "下一页", the 48 h window
         install_append_only_triggers()  # the log tables refuse UPDATE/DELETE at the database
 
 

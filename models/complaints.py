@@ -474,14 +474,19 @@ class ComplaintDraft(BaseModel):
         return now - self.updated_at > dt.timedelta(minutes=idle_minutes)
 
     @classmethod
-    def open_for(cls, openid):
-        """The user's dialogue in progress, or None.
+    def is_open_for(cls, openid):
+        """Whether the user has a dialogue in progress.
 
-        Asked on every message a citizen sends, where the answer is nearly always "none": one bare
-        SELECT settles that case without peewee's query builder (make bench).
+        Asked on every message a citizen sends, where the answer is nearly always "no": one bare
+        SELECT settles it without peewee's query builder (make bench).
         """
-        row = db.execute_sql(f"SELECT 1 FROM {cls._meta.table_name} WHERE openid = {db.param}", (openid,)).fetchone()
-        return cls.get_or_none(cls.openid == openid) if row else None
+        return db.execute_sql(f"SELECT 1 FROM {cls._meta.table_name} WHERE openid = {db.param}",
+                              (openid,)).fetchone() is not None
+
+    @classmethod
+    def open_for(cls, openid):
+        """The user's dialogue in progress, or None."""
+        return cls.get_or_none(cls.openid == openid)
 
     @classmethod
     def begin(cls, openid, step, values, now):

@@ -1,14 +1,19 @@
 """What the account was sent and what it answered, kept so that WeChat's retries change nothing."""
+import atexit
 import datetime as dt
 import fcntl
 import json
+import logging
 import os
+import threading
 import time
 from contextlib import contextmanager
 
 from peewee import CharField, DateTimeField, TextField
 
 from models.base import BaseModel, db, is_sqlite
+
+log = logging.getLogger(__name__)
 
 
 def utcnow():
@@ -27,10 +32,11 @@ def write_turn():
     moment the other worker commits. Other writers (the command line) still meet busy_timeout.
     """
     path = db.obj.database if is_sqlite() else ""
-    if not path or path == ":memory:" or path.startswith("file:"):
+    if not path or is_private_sqlite():
         yield
         return
-    key = (os.getpid(), path)  # a descriptor inherited through fork() would share its lock
+    # A descriptor inherited through fork(), or shared by two threads, would share its lock.
+    key = (os.getpid(), threading.get_ident(), path)
     fd = _turn_files.get(key)
     if fd is None:
         fd = _turn_files[key] = os.open(path + ".turn", os.O_RDWR | os.O_CREAT, 0o600)
@@ -39,6 +45,11 @@ def write_turn():
         yield
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def is_private_sqlite():
+    """An in-memory SQLite database: each connection (each thread) sees a database of its own."""
+    return is_sqlite() and (db.obj.database in ("", ":memory:") or db.obj.database.startswith("file:"))
 
 
 def write_transaction():
@@ -66,12 +77,17 @@ class InboundMessage(BaseModel):
     the key, the other is rolled back whole — its writes with it — and answers with the stored
     reply. So a message's side effects happen once, and every delivery gets the same words.
 
+    An answer that writes nothing (the public lists, 帮助, 下一页) has no side effect to guard, so
+    its row is not written before the reply but handed to `batch`, which writes such rows in
+    batches within `record_batch_seconds` (see RecordBatch for why a retry still gets the same
+    words). That one write per message was most of the endpoint's cost (make bench).
+
     The row also keeps the pages of a long answer not yet shown; the user's latest row that has
     them is what "下一页" continues, so one INSERT per message records both.
     """
 
-    # "m:<openid>:<MsgId>" or "e:<openid>:<CreateTime>": the unique index on it also finds one
-    # user's rows (see _of_user), so no second index has to be written on every message.
+    # "m:<openid>:<MsgId>" or "e:<openid>:<CreateTime>". On SQLite the unique index on it also
+    # finds all of one user's rows (see _of_user); see add_indexes for the only other index.
     key = CharField(unique=True, max_length=190)
     openid = CharField(max_length=128, default="")
     reply = TextField(null=True)  # rendered reply XML before encryption; "" means "success"
@@ -103,6 +119,33 @@ class InboundMessage(BaseModel):
             return cls.wait_for_reply(key, wait_seconds)
 
     @classmethod
+    def answer_read_only(cls, key, openid, compute):
+        """Like answer_once, for a `compute` that writes nothing: its row is written in a batch.
+
+        A repeat still gets the first reply: it is found in this worker's batch or in the table.
+        Two deliveries racing in two workers both compute, and the first row to reach the table
+        wins; with nothing written by either, all that can differ is the words of the loser.
+        """
+        stored = cls.stored_reply(key)
+        if stored is not None:
+            return stored
+        reply, pages = compute()
+        cls.batch.add(cls.row(key, openid, reply, pages))
+        return reply
+
+    @classmethod
+    def row(cls, key, openid, reply, pages, received_at=None):
+        """The column values of one delivery, in the order `_record` and `record_many` write them."""
+        return (key, openid, reply, None if pages is None else json.dumps(pages, ensure_ascii=False),
+                cls.received_at.db_value(received_at or utcnow()))
+
+    @classmethod
+    def _insert_sql(cls):
+        p = db.param
+        return (f'INSERT INTO {cls._meta.table_name} ("key", openid, reply, pages, received_at) '
+                f"VALUES ({p}, {p}, {p}, {p}, {p}) ON CONFLICT DO NOTHING")
+
+    @classmethod
     def _record(cls, key, openid, reply, pages):
         """Insert the delivery; False if another delivery of the same message already did.
 
@@ -110,18 +153,23 @@ class InboundMessage(BaseModel):
         SQL because it runs on every message and peewee's query builder costs more than the
         statement itself (make bench); the statement is the same in SQLite and PostgreSQL.
         """
-        p = db.param
-        cursor = db.execute_sql(
-            f'INSERT INTO {cls._meta.table_name} ("key", openid, reply, pages, received_at) '
-            f"VALUES ({p}, {p}, {p}, {p}, {p}) ON CONFLICT DO NOTHING",
-            (key, openid, reply, None if pages is None else json.dumps(pages, ensure_ascii=False),
-             cls.received_at.db_value(utcnow())))
+        cursor = db.execute_sql(cls._insert_sql(), cls.row(key, openid, reply, pages))
         return cursor.rowcount == 1
 
     @classmethod
+    def record_many(cls, rows):
+        """Insert a batch of rows (see `row`) in one transaction; keys already there are skipped."""
+        with write_turn(), write_transaction():
+            db.cursor().executemany(cls._insert_sql(), rows)
+
+    @classmethod
     def stored_reply(cls, key):
-        row = cls.select(cls.reply).where(cls.key == key).first()
-        return row.reply if row is not None else None
+        reply = cls.batch.reply_for(key)
+        if reply is not None:
+            return reply
+        row = db.execute_sql(f'SELECT reply FROM {cls._meta.table_name} WHERE "key" = {db.param}',
+                             (key,)).fetchone()
+        return row[0] if row is not None else None
 
     @classmethod
     def record_failure(cls, key, openid, reply):
@@ -161,23 +209,35 @@ class InboundMessage(BaseModel):
 
     @classmethod
     def add_indexes(cls):
+        """The indexes besides the unique key, each one more page written per message (make bench).
+
+        Rows that keep pages for "下一页" are indexed by user, so the next page is one index seek
+        however many messages the user has sent (a scan of them made the bench slower as it ran).
+        PostgreSQL also finds all of one user's rows by openid (last_heard); SQLite uses key ranges.
+        """
+        table = cls._meta.table_name
+        db.execute_sql(f"CREATE INDEX IF NOT EXISTS {table}_paged_by_user "
+                       f"ON {table} (openid, id) WHERE pages IS NOT NULL")
         if not is_sqlite():
-            db.execute_sql(f"CREATE INDEX IF NOT EXISTS {cls._meta.table_name}_openid_id "
-                           f"ON {cls._meta.table_name} (openid, id)")
+            db.execute_sql(f"CREATE INDEX IF NOT EXISTS {table}_openid_id ON {table} (openid, id)")
 
     @classmethod
     def pending_pages(cls, openid, ttl_seconds):
-        """The pages of this user's latest long answer not yet shown, if it is recent enough."""
-        condition, params = cls._of_user(openid)
+        """The pages of this user's latest long answer not yet shown, if it is recent enough.
+
+        The latest may still wait in this worker's batch; the other workers' are in the table.
+        """
         row = db.execute_sql(
-            f"SELECT pages, received_at FROM {cls._meta.table_name} WHERE {condition} "
-            "AND pages IS NOT NULL ORDER BY id DESC LIMIT 1", params).fetchone()
-        if row is None:
+            f"SELECT pages, received_at FROM {cls._meta.table_name} WHERE openid = {db.param} "
+            "AND pages IS NOT NULL ORDER BY id DESC LIMIT 1", (openid,)).fetchone()
+        candidates = [(cls.received_at.python_value(row[1]), row[0])] if row else []
+        candidates += cls.batch.pages_of(openid)
+        if not candidates:
             return []
-        received_at = cls.received_at.python_value(row[1])
+        received_at, pages = max(candidates, key=lambda c: c[0])
         if utcnow() - received_at >= dt.timedelta(seconds=ttl_seconds):
             return []
-        return json.loads(row[0])
+        return json.loads(pages)
 
     @classmethod
     def last_heard(cls, openid):
@@ -201,3 +261,110 @@ class InboundMessage(BaseModel):
     def prune(cls, older_than_days):
         cutoff = utcnow() - dt.timedelta(days=older_than_days)
         return cls.delete().where(cls.received_at < cutoff).execute()
+
+
+class RecordBatch:
+    """Rows of read-only answers, written to the table in one transaction per batch, soon after.
+
+    Why a retry still gets the same words: WeChat retries only a delivery whose reply it did not
+    receive, after waiting 5 s for it (DOMAIN.md §7). By then the row has long been written (it
+    waits at most `seconds`), and until then this worker finds it here. If this worker dies
+    before writing it, WeChat had its reply and sends no retry; if it had not, the retry computes
+    a read-only answer again. Nothing with a side effect passes through here: such answers are
+    recorded in their own transaction (InboundMessage.answer_once).
+
+    One background thread per worker process writes the batch every `seconds`, or sooner when it
+    holds `size` rows; the process writes what is left when it exits. A failed write keeps the
+    rows for the next try. An in-memory SQLite database (one per connection) is written at once.
+    """
+
+    def __init__(self, seconds=0.05, size=32):
+        self.seconds, self.size = seconds, size
+        self._rows = {}  # key -> InboundMessage.row(...), oldest first
+        self._lock = threading.Lock()
+        self._due = threading.Condition(self._lock)
+        self._writer_pid = None  # the process whose writer thread runs (a fork() has none)
+        self._database = None  # the database the rows belong to (tests switch databases)
+
+    def configure(self, seconds, size):
+        self.seconds, self.size = seconds, max(1, int(size))
+
+    def add(self, row):
+        if self.seconds <= 0 or is_private_sqlite():
+            InboundMessage.record_many([row])
+            return
+        with self._lock:
+            self._forget_other_database()
+            self._rows[row[0]] = row
+            self._start_writer()
+            if len(self._rows) in (1, self.size):
+                self._due.notify()  # the writer sleeps while there is nothing to write
+            overflowing = len(self._rows) >= self.size * 50
+        if overflowing:  # the writer cannot keep up, or the database refuses: write in the request
+            self.flush()
+
+    def reply_for(self, key):
+        row = self._rows.get(key)
+        return row[2] if row is not None else None
+
+    def pages_of(self, openid):
+        """(received_at, pages JSON) of this user's rows here that keep pages."""
+        with self._lock:
+            rows = [r for r in self._rows.values() if r[1] == openid and r[3] is not None]
+        return [(InboundMessage.received_at.python_value(r[4]), r[3]) for r in rows]
+
+    def pending(self):
+        return len(self._rows)
+
+    def flush(self):
+        """Write every row held now; they stay here, found by retries, until the write commits."""
+        with self._lock:
+            self._forget_other_database()
+            rows = list(self._rows.values())
+        if not rows:
+            return 0
+        opened = db.is_closed()
+        try:
+            if opened:
+                db.connect()
+            InboundMessage.record_many(rows)
+        except Exception:  # noqa: BLE001 — the rows stay for the next try; the log says why
+            log.exception("writing %d delivery records failed; will retry", len(rows))
+            return 0
+        finally:
+            if opened and not is_sqlite() and not db.is_closed():
+                db.close()  # a PostgreSQL connection is not held between batches
+        with self._lock:
+            for row in rows:
+                if self._rows.get(row[0]) is row:
+                    del self._rows[row[0]]
+        return len(rows)
+
+    def _forget_other_database(self):
+        """Rows kept for a database no longer in use (tests open one per test) are not written
+        into the new one. Called with the lock held."""
+        if self._database is db.obj:
+            return
+        if self._rows:
+            log.warning("database switched: %d delivery records left unwritten", len(self._rows))
+            self._rows.clear()
+        self._database = db.obj
+
+    def _start_writer(self):
+        if self._writer_pid == os.getpid():
+            return
+        self._writer_pid = os.getpid()
+        threading.Thread(target=self._write_forever, name="record-batch", daemon=True).start()
+        atexit.register(self.flush)
+
+    def _write_forever(self):
+        while True:
+            with self._lock:
+                while not self._rows:
+                    self._due.wait()
+                if len(self._rows) < self.size:
+                    self._due.wait(self.seconds)
+            self.flush()
+
+
+InboundMessage.batch = RecordBatch()  # configured by handlers.endpoint.install

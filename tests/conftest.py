@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT))
 
 import bot  # noqa: E402
 from handlers.terminal import inbound_xml, signed_query  # noqa: E402
-from models import db  # noqa: E402
+from models import InboundMessage, db  # noqa: E402
 from tests.fake_wechat import FakeWeChat  # noqa: E402
 
 SAMPLES = ROOT.parent / "shared" / "wechat-samples"
@@ -74,6 +74,7 @@ def app(database_url, fake_wechat):
     application = bot.create_app({"SANXIANG": config, "TESTING": True})
     bot.init_database(application.config["SANXIANG"])
     yield application
+    InboundMessage.batch.flush()  # this test's delivery records, before its database goes
     if db.obj is not None and not db.is_closed():
         db.close()
 

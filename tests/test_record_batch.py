@@ -1,0 +1,103 @@
+"""Records of read-only answers, written in batches just after the reply (models.conversation.RecordBatch)."""
+import subprocess
+import sys
+import textwrap
+import time
+
+from handlers.terminal import inbound_xml
+from models import InboundMessage
+from models.conversation import RecordBatch
+from tests.conftest import ROOT, TOKEN, make_config
+
+
+def rows():
+    return InboundMessage.select().count()
+
+
+def test_the_writer_records_without_being_asked(wechat_user):
+    wechat_user.say("执法主体", msg_id=7001)
+    deadline = time.monotonic() + 3  # well inside WeChat's 5 s before its first retry
+    while rows() == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert InboundMessage.get(InboundMessage.key == f"m:{wechat_user.openid}:7001").reply
+
+
+def test_a_retry_before_the_write_gets_the_same_words(wechat_user, monkeypatch):
+    batch = RecordBatch(seconds=60, size=1000)  # its writer waits: the rows stay in memory
+    monkeypatch.setattr(InboundMessage, "batch", batch)
+    first = wechat_user.say("执法事项", msg_id=7002)
+    assert batch.reply_for(f"m:{wechat_user.openid}:7002") and rows() == 0
+    assert wechat_user.say("执法事项", msg_id=7002) == first
+    following = wechat_user.say("下一页", msg_id=7003)  # pages kept in memory are found too
+    assert "（第2/" in following
+    assert batch.flush() == 2 and rows() == 2
+
+
+def test_answers_with_side_effects_are_recorded_before_the_reply(wechat_user, monkeypatch):
+    monkeypatch.setattr(InboundMessage, "batch", RecordBatch(seconds=60, size=1000))
+    wechat_user.say("投诉", msg_id=7004)  # opens a complaint dialogue: its own transaction
+    assert InboundMessage.select().where(InboundMessage.key == f"m:{wechat_user.openid}:7004").exists()
+
+
+def test_a_failed_write_keeps_the_rows(app, monkeypatch, caplog):
+    batch = RecordBatch(seconds=60, size=1000)
+    batch.add(InboundMessage.row("m:o_keep:1", "o_keep", "<xml/>", None))
+    real = InboundMessage.record_many
+
+    def refuse(rows):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(InboundMessage, "record_many", refuse)
+    assert batch.flush() == 0 and batch.pending() == 1
+    assert "will retry" in caplog.text
+    monkeypatch.setattr(InboundMessage, "record_many", real)
+    assert batch.flush() == 1 and batch.pending() == 0
+    assert InboundMessage.get(InboundMessage.key == "m:o_keep:1").reply == "<xml/>"
+
+
+def test_a_duplicate_in_the_table_is_skipped(app):
+    InboundMessage.record_many([InboundMessage.row("m:o_dup:1", "o_dup", "first", None)])
+    batch = RecordBatch(seconds=60, size=1000)
+    batch.add(InboundMessage.row("m:o_dup:1", "o_dup", "second", None))
+    batch.add(InboundMessage.row("m:o_dup:2", "o_dup", "other", None))
+    assert batch.flush() == 2
+    assert [m.reply for m in InboundMessage.select().order_by(InboundMessage.key)] == ["first", "other"]
+
+
+def test_a_worker_that_exits_writes_what_it_holds(tmp_path):
+    """A worker stopped normally (gunicorn's SIGTERM, Ctrl-C) leaves no answered message unrecorded."""
+    url = f"sqlite:///{tmp_path / 'exit.db'}"
+    script = textwrap.dedent(f"""
+        import bot
+        from handlers.terminal import inbound_xml, signed_query
+        from models import InboundMessage
+        from tests.conftest import make_config
+        config = make_config({url!r}, record_batch_seconds=3600, record_batch_size=1000)
+        app = bot.create_app({{"SANXIANG": config}})
+        bot.init_database(app.config["SANXIANG"])
+        query = signed_query({TOKEN!r}, int(app.config["CLOCK"]()), "1")
+        response = app.test_client().post("/wechat", query_string=query,
+                                          data=inbound_xml("o_exit", text="帮助", msg_id=99))
+        assert response.status_code == 200
+        assert InboundMessage.batch.pending() == 1
+    """)
+    subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, timeout=60)
+    import sqlite3
+    with sqlite3.connect(tmp_path / "exit.db") as conn:
+        assert conn.execute("SELECT count(*) FROM inboundmessage WHERE key = 'm:o_exit:99'").fetchone()[0] == 1
+
+
+def test_zero_seconds_records_before_the_reply(database_url, fake_wechat):
+    import bot
+
+    config = make_config(database_url, api_base=fake_wechat.api_base, record_batch_seconds=0)
+    app = bot.create_app({"SANXIANG": config})
+    bot.init_database(app.config["SANXIANG"])
+    try:
+        from handlers.terminal import signed_query
+
+        query = signed_query(TOKEN, int(app.config["CLOCK"]()), "1")
+        app.test_client().post("/wechat", query_string=query, data=inbound_xml("o_now", text="帮助", msg_id=5))
+        assert InboundMessage.batch.pending() == 0 and rows() == 1
+    finally:
+        InboundMessage.batch.configure(seconds=0.05, size=32)
