@@ -8,7 +8,7 @@ import datetime as dt
 import logging
 from xml.parsers.expat import ExpatError
 
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, current_app, g, request
 from peewee import OperationalError
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
@@ -39,33 +39,32 @@ def crypto():
     return current_app.extensions.get("wechat_crypto")
 
 
-def verified_request():
+def verified_request(wechat, encrypted):
     """Check signature and timestamp of the query string; abort 403 on anything wrong."""
     args = request.args
     timestamp, nonce = args.get("timestamp", ""), args.get("nonce", "")
     signature = args.get("signature")
-    if not signature and not (is_encrypted() and args.get("msg_signature")):
+    if not signature and not (encrypted and args.get("msg_signature")):
         abort(403)
     if signature:
         try:
-            check_signature(settings()["token"], signature, timestamp, nonce)
+            check_signature(wechat["token"], signature, timestamp, nonce)
         except InvalidSignatureException:
             abort(403)
-    if not timestamp_is_fresh(timestamp):
+    if not timestamp_is_fresh(timestamp, wechat["replay_window_seconds"]):
         abort(403)
 
 
-def timestamp_is_fresh(timestamp):
+def timestamp_is_fresh(timestamp, window_seconds):
     try:
         sent = int(timestamp)
     except ValueError:
         return False
-    now = current_app.config["CLOCK"]()
-    return abs(now - sent) <= settings()["replay_window_seconds"]
+    return abs(current_app.config["CLOCK"]() - sent) <= window_seconds
 
 
 def is_encrypted():
-    return request.args.get("encrypt_type") == "aes"
+    return "encrypt_type" in request.args and request.args["encrypt_type"] == "aes"
 
 
 @bp.errorhandler(HTTPException)
@@ -77,28 +76,35 @@ def plain_refusal(error):
 @bp.get("/wechat")
 def handshake():
     """服务器配置验证 — echo `echostr` once the signature checks out."""
-    verified_request()
+    verified_request(settings(), is_encrypted())
     return Response(request.args.get("echostr", ""), mimetype="text/plain")
 
 
 @bp.post("/wechat")
 def receive():
-    verified_request()
+    wechat, encrypted = settings(), is_encrypted()
+    verified_request(wechat, encrypted)
     body = request.get_data(cache=False)  # raises 413 past MAX_CONTENT_LENGTH
-    xml = decrypt(body) if is_encrypted() else body
+    xml = decrypt(body) if encrypted else body
     try:
         message = parse_message(xml)
     except (ExpatError, KeyError, TypeError, ValueError, AttributeError):
         abort(400)
     if message is None or not message.source:
         abort(400)
-    reply_xml = answer(message)
+    reply_xml = answer(message, wechat)
     if not reply_xml:
-        return Response(SUCCESS, mimetype="text/plain")
-    if is_encrypted():
-        reply_xml = crypto().encrypt_message(reply_xml, request.args.get("nonce", ""),
-                                             request.args.get("timestamp"))
-    return Response(reply_xml, mimetype="application/xml")
+        response = Response(SUCCESS, mimetype="text/plain")
+    elif encrypted:
+        response = Response(crypto().encrypt_message(reply_xml, request.args.get("nonce", ""),
+                                                     request.args.get("timestamp")), mimetype="application/xml")
+    else:
+        response = Response(reply_xml, mimetype="application/xml")
+    if g.get("batch_full"):
+        # Written once the reply has gone out; if another thread is writing already, it is left
+        # for the next batch.
+        response.call_on_close(lambda: InboundMessage.batch.flush(wait=False))
+    return response
 
 
 def decrypt(body):
@@ -116,19 +122,19 @@ def decrypt(body):
         abort(400)
 
 
-def answer(message):
+def answer(message, wechat):
     """The reply XML for `message`, computed once per delivery key and replayed for retries."""
     key = InboundMessage.dedup_key(message)
-    ctx = Context(message=message, config=current_app.config["SANXIANG"],
-                  cache=current_app.extensions["answer_cache"],
-                  now=dt.datetime.fromtimestamp(current_app.config["CLOCK"]()))
+    app = current_app._get_current_object()  # noqa: SLF001 — one proxy lookup, not five (make bench)
+    ctx = Context(message=message, config=app.config["SANXIANG"], cache=app.extensions["answer_cache"],
+                  now=dt.datetime.fromtimestamp(app.config["CLOCK"]()))
     try:
         if router.is_read_only(ctx):
-            reply = InboundMessage.answer_read_only(key, message.source,
-                                                    lambda: render_reply(ctx, router.dispatch_tables))
+            reply, g.batch_full = InboundMessage.answer_read_only(
+                key, message.source, lambda: render_reply(ctx, router.dispatch_tables))
         else:
             reply = InboundMessage.answer_once(key, message.source, lambda: render_reply(ctx, router.dispatch),
-                                               settings()["retry_wait_seconds"])
+                                               wechat["retry_wait_seconds"])
     except OperationalError:
         # Nothing was written; the apology is not recorded, so the user's next try is answered.
         log.exception("database busy while answering %s", key)

@@ -122,16 +122,17 @@ class InboundMessage(BaseModel):
     def answer_read_only(cls, key, openid, compute):
         """Like answer_once, for a `compute` that writes nothing: its row is written in a batch.
 
+        Returns (reply, whether the batch is now due to be written by the caller).
+
         A repeat still gets the first reply: it is found in this worker's batch or in the table.
         Two deliveries racing in two workers both compute, and the first row to reach the table
         wins; with nothing written by either, all that can differ is the words of the loser.
         """
         stored = cls.stored_reply(key)
         if stored is not None:
-            return stored
+            return stored, False
         reply, pages = compute()
-        cls.batch.add(cls.row(key, openid, reply, pages))
-        return reply
+        return reply, cls.batch.add(cls.row(key, openid, reply, pages))
 
     @classmethod
     def row(cls, key, openid, reply, pages, received_at=None):
@@ -140,10 +141,11 @@ class InboundMessage(BaseModel):
                 cls.received_at.db_value(received_at or utcnow()))
 
     @classmethod
-    def _insert_sql(cls):
+    def _insert_sql(cls, rows=1):
         p = db.param
+        values = ", ".join([f"({p}, {p}, {p}, {p}, {p})"] * rows)
         return (f'INSERT INTO {cls._meta.table_name} ("key", openid, reply, pages, received_at) '
-                f"VALUES ({p}, {p}, {p}, {p}, {p}) ON CONFLICT DO NOTHING")
+                f"VALUES {values} ON CONFLICT DO NOTHING")
 
     @classmethod
     def _record(cls, key, openid, reply, pages):
@@ -157,10 +159,16 @@ class InboundMessage(BaseModel):
         return cursor.rowcount == 1
 
     @classmethod
-    def record_many(cls, rows):
-        """Insert a batch of rows (see `row`) in one transaction; keys already there are skipped."""
+    def record_many(cls, rows, chunk=100):
+        """Insert a batch of rows (see `row`) in one transaction; keys already there are skipped.
+
+        A hundred rows go in one statement: executemany() would take the interpreter lock back
+        for every row, from the requests this process is answering meanwhile.
+        """
         with write_turn(), write_transaction():
-            db.cursor().executemany(cls._insert_sql(), rows)
+            for start in range(0, len(rows), chunk):
+                part = rows[start:start + chunk]
+                db.execute_sql(cls._insert_sql(len(part)), [value for row in part for value in row])
 
     @classmethod
     def stored_reply(cls, key):
@@ -273,9 +281,10 @@ class RecordBatch:
     a read-only answer again. Nothing with a side effect passes through here: such answers are
     recorded in their own transaction (InboundMessage.answer_once).
 
-    One background thread per worker process writes the batch every `seconds`, or sooner when it
-    holds `size` rows; the process writes what is left when it exits. A failed write keeps the
-    rows for the next try. An in-memory SQLite database (one per connection) is written at once.
+    A request whose row fills the batch (`size` rows) writes it once its reply is out; a background
+    thread writes whatever has waited `seconds`; the process writes what is left when it exits. A
+    failed write keeps the rows for the next try. An in-memory SQLite database (one per connection)
+    is written at once.
     """
 
     def __init__(self, seconds=0.05, size=32):
@@ -283,6 +292,7 @@ class RecordBatch:
         self._rows = {}  # key -> InboundMessage.row(...), oldest first
         self._lock = threading.Lock()
         self._due = threading.Condition(self._lock)
+        self._writing = threading.Lock()  # one batch written at a time
         self._writer_pid = None  # the process whose writer thread runs (a fork() has none)
         self._database = None  # the database the rows belong to (tests switch databases)
 
@@ -290,18 +300,18 @@ class RecordBatch:
         self.seconds, self.size = seconds, max(1, int(size))
 
     def add(self, row):
+        """Keep `row` for the next batch; True when the batch is full and should be written now
+        (by the caller, once its reply is out: see handlers.endpoint)."""
         if self.seconds <= 0 or is_private_sqlite():
             InboundMessage.record_many([row])
-            return
+            return False
         with self._lock:
             self._forget_other_database()
             self._rows[row[0]] = row
             self._start_writer()
-            if len(self._rows) in (1, self.size):
+            if len(self._rows) == 1:
                 self._due.notify()  # the writer sleeps while there is nothing to write
-            overflowing = len(self._rows) >= self.size * 50
-        if overflowing:  # the writer cannot keep up, or the database refuses: write in the request
-            self.flush()
+            return len(self._rows) >= self.size
 
     def reply_for(self, key):
         row = self._rows.get(key)
@@ -316,29 +326,41 @@ class RecordBatch:
     def pending(self):
         return len(self._rows)
 
-    def flush(self):
-        """Write every row held now; they stay here, found by retries, until the write commits."""
-        with self._lock:
-            self._forget_other_database()
-            rows = list(self._rows.values())
-        if not rows:
+    def flush(self, wait=True):
+        """Write every row held now; they stay here, found by retries, until the write commits.
+
+        With wait=False, return at once if another thread is writing a batch already.
+        """
+        if not self._writing.acquire(blocking=wait):
             return 0
+        try:
+            with self._lock:
+                self._forget_other_database()
+                rows = list(self._rows.values())
+            if rows and self._write(rows):
+                with self._lock:
+                    for row in rows:
+                        if self._rows.get(row[0]) is row:
+                            del self._rows[row[0]]
+                return len(rows)
+            return 0
+        finally:
+            self._writing.release()
+
+    @staticmethod
+    def _write(rows):
         opened = db.is_closed()
         try:
             if opened:
                 db.connect()
             InboundMessage.record_many(rows)
+            return True
         except Exception:  # noqa: BLE001 — the rows stay for the next try; the log says why
             log.exception("writing %d delivery records failed; will retry", len(rows))
-            return 0
+            return False
         finally:
             if opened and not is_sqlite() and not db.is_closed():
                 db.close()  # a PostgreSQL connection is not held between batches
-        with self._lock:
-            for row in rows:
-                if self._rows.get(row[0]) is row:
-                    del self._rows[row[0]]
-        return len(rows)
 
     def _forget_other_database(self):
         """Rows kept for a database no longer in use (tests open one per test) are not written
@@ -358,13 +380,14 @@ class RecordBatch:
         atexit.register(self.flush)
 
     def _write_forever(self):
+        """Write what a quiet moment leaves behind: under load, full batches are written by the
+        requests that fill them (no thread switch per batch)."""
         while True:
             with self._lock:
                 while not self._rows:
                     self._due.wait()
-                if len(self._rows) < self.size:
-                    self._due.wait(self.seconds)
-            self.flush()
+            time.sleep(self.seconds)
+            self.flush(wait=False)
 
 
 InboundMessage.batch = RecordBatch()  # configured by handlers.endpoint.install
