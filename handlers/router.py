@@ -27,6 +27,7 @@ class Context:
     now: dt.datetime = field(default_factory=dt.datetime.now)
     cache: object = None  # handlers.cache.AnswerCache of the app, for read-only answers
     pages_left: list = None  # pages of a long answer still to show ("下一页"); None: unchanged
+    route: tuple = None  # (handler, args) once Router.resolve has found them for this message
 
     @property
     def openid(self):
@@ -121,7 +122,14 @@ class Router:
         return handler(ctx, *args) if handler else None
 
     def resolve(self, ctx):
-        """The table handler for the message and its arguments after ctx, or (None, ())."""
+        """The table handler for the message and its arguments after ctx, or (None, ()).
+
+        Found once per message: is_read_only and then dispatch_tables both ask."""
+        if ctx.route is None:
+            ctx.route = self._resolve(ctx)
+        return ctx.route
+
+    def _resolve(self, ctx):
         message = ctx.message
         if message.type == "text":
             return self._resolve_text(normalize(message.content))
