@@ -287,7 +287,9 @@ class RecordBatch:
     is written at once.
     """
 
-    def __init__(self, seconds=0.05, size=32):
+    def __init__(self, seconds=0, size=1):
+        # Until configured (the web app does, from config.yaml), rows are written at once: the
+        # command line and the clock answer nothing and need no writer thread.
         self.seconds, self.size = seconds, size
         self._rows = {}  # key -> InboundMessage.row(...), oldest first
         self._lock = threading.Lock()

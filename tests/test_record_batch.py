@@ -89,15 +89,11 @@ def test_a_worker_that_exits_writes_what_it_holds(tmp_path):
 
 def test_zero_seconds_records_before_the_reply(database_url, fake_wechat):
     import bot
+    from handlers.terminal import signed_query
 
     config = make_config(database_url, api_base=fake_wechat.api_base, record_batch_seconds=0)
     app = bot.create_app({"SANXIANG": config})
     bot.init_database(app.config["SANXIANG"])
-    try:
-        from handlers.terminal import signed_query
-
-        query = signed_query(TOKEN, int(app.config["CLOCK"]()), "1")
-        app.test_client().post("/wechat", query_string=query, data=inbound_xml("o_now", text="帮助", msg_id=5))
-        assert InboundMessage.batch.pending() == 0 and rows() == 1
-    finally:
-        InboundMessage.batch.configure(seconds=0.05, size=32)
+    query = signed_query(TOKEN, int(app.config["CLOCK"]()), "1")
+    app.test_client().post("/wechat", query_string=query, data=inbound_xml("o_now", text="帮助", msg_id=5))
+    assert InboundMessage.batch.pending() == 0 and rows() == 1
