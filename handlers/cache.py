@@ -30,17 +30,30 @@ class AnswerCache:
         self._entries.clear()
 
 
+# Cached handlers by name, so "下一页" can rebuild a long answer instead of storing its pages.
+CACHED_HANDLERS = {}
+
+
 def cached_answer(func):
     """Cache a read-only handler's answer per (handler, argument, day) in the context's cache.
 
-    Only a handler that writes nothing may be cached, so this also marks it @read_only.
+    Only a handler that writes nothing may be cached, so this also marks it @read_only. It notes
+    in `ctx.answered_by` which handler and argument gave which answer (the outermost, if one calls
+    another), which is all "下一页" needs to find the rest of a long answer again.
     """
+    name = f"{func.__module__}.{func.__name__}"
+
     @read_only
     @wraps(func)
     def wrapper(ctx, arg=""):
         ttl = ctx.config["wechat"].get("answer_cache_seconds", 0)
         if ctx.cache is None or ttl <= 0:
-            return func(ctx, arg)
-        key = (func.__module__, func.__name__, arg, ctx.now.date())  # the day: certificates expire
-        return ctx.cache.get_or_compute(key, ttl, lambda: func(ctx, arg))
+            answer = func(ctx, arg)
+        else:
+            key = (func.__module__, func.__name__, arg, ctx.now.date())  # the day: certificates expire
+            answer = ctx.cache.get_or_compute(key, ttl, lambda: func(ctx, arg))
+        ctx.answered_by = (name, arg, answer)
+        return answer
+
+    CACHED_HANDLERS[name] = wrapper
     return wrapper

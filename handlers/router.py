@@ -26,7 +26,10 @@ class Context:
     config: dict
     now: dt.datetime = field(default_factory=dt.datetime.now)
     cache: object = None  # handlers.cache.AnswerCache of the app, for read-only answers
-    pages_left: list = None  # pages of a long answer still to show ("下一页"); None: unchanged
+    # What "下一页" will show of a long answer (handlers/conversation.py): the pages themselves, or
+    # where to rebuild them from; None: this answer leaves the user's earlier long answer as it was.
+    pages_left: object = None
+    answered_by: tuple = None  # (handler name, argument, answer) of a cached answer (handlers/cache.py)
     route: tuple = None  # (handler, args) once Router.resolve has found them for this message
 
     @property

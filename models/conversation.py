@@ -91,7 +91,8 @@ class InboundMessage(BaseModel):
     key = CharField(unique=True, max_length=190)
     openid = CharField(max_length=128, default="")
     reply = TextField(null=True)  # rendered reply XML before encryption; "" means "success"
-    pages = TextField(null=True)  # JSON list of pages still to show; NULL: this answer had none
+    # JSON of what "下一页" shows next (handlers/conversation.py); NULL: this answer had no pages
+    pages = TextField(null=True)
     # Not indexed: every index is one more page written per message (make bench), and only the
     # daily prune looks rows up by time.
     received_at = DateTimeField(default=utcnow)
@@ -231,7 +232,8 @@ class InboundMessage(BaseModel):
 
     @classmethod
     def pending_pages(cls, openid, ttl_seconds):
-        """The pages of this user's latest long answer not yet shown, if it is recent enough.
+        """What is left of this user's latest long answer (as stored: a list of pages, or where to
+        rebuild them), if it is recent enough; [] otherwise.
 
         The latest may still wait in this worker's batch; the other workers' are in the table.
         """

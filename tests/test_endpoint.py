@@ -148,6 +148,30 @@ def test_retry_gets_same_reply_and_no_second_side_effect(wechat_user):
     assert inbound_count() == 3
 
 
+def test_a_cached_long_answer_keeps_its_place_not_its_pages(wechat_user):
+    first = wechat_user.say("执法事项", msg_id=2001)
+    InboundMessage.batch.flush()
+    kept = InboundMessage.get(InboundMessage.key == f"m:{wechat_user.openid}:2001").pages
+    assert json.loads(kept) == {"answer": "handlers.public.items", "arg": "", "page": 1}
+    second = wechat_user.say("下一页", msg_id=2002)
+    assert "（第2/" in second and second != first
+    assert "（第3/" in wechat_user.say("下一页", msg_id=2003)
+
+
+def test_a_rewrapped_answer_keeps_its_pages(wechat_user):
+    """An answer changed on its way out (a notice put in front) is kept page by page."""
+    import datetime as dt
+
+    from models.complaints import ComplaintDraft
+
+    wechat_user.say("投诉")
+    ComplaintDraft.update(updated_at=dt.datetime(2020, 1, 1)).execute()  # the dialogue has lapsed
+    reply = wechat_user.say("执法事项", msg_id=2101)  # answered with the lapse notice in front
+    InboundMessage.batch.flush()
+    kept = json.loads(InboundMessage.get(InboundMessage.key == f"m:{wechat_user.openid}:2101").pages)
+    assert isinstance(kept, list) and kept and "下一页" in reply
+
+
 def test_event_retry_deduplicated_by_sender_and_time(wechat_user):
     xml = inbound_xml("o_evt", event="click:ITEMS", now=1_700_000_000)
     first = wechat_user.post(xml)
