@@ -6,7 +6,7 @@ The same wrk client drives both with 32 connections: signed plaintext-mode messa
 public queries and menu events, a unique MsgId per request and many openids. The ratio of the two
 throughputs is what counts on a shared machine; the latency targets are absolute.
 
-    .venv/bin/python bench/run.py [--duration 15] [--rounds 3] [--warmup 3] [--connections 32]
+    .venv/bin/python bench/run.py [--duration 20] [--rounds 5] [--warmup 3] [--connections 32]
 
 Exit status 0 when every target is met, 1 when one is missed, 2 when the bench could not run.
 """
@@ -201,8 +201,8 @@ def verdicts(ours, echo):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=15, help="measured seconds per server")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds the duration is cut into")
+    parser.add_argument("--duration", type=int, default=20, help="measured seconds per server")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds the duration is cut into")
     parser.add_argument("--warmup", type=int, default=3, help="unmeasured seconds per server first")
     parser.add_argument("--connections", type=int, default=32)
     args = parser.parse_args()
