@@ -1,4 +1,9 @@
-"""Configuration: `config.yaml` for what a bureau edits, the environment for secrets and deployment."""
+"""Configuration: `config.yaml` for what a bureau edits, the environment for secrets and deployment.
+
+This is the one reader of the environment: every variable the app knows is listed in ENV_OVERRIDES
+(or LIST_OVERRIDES) and lands in the configuration, which is loaded once and passed down. Nothing
+else reads os.environ (tests/test_layers.py checks).
+"""
 import copy
 import os
 import time
@@ -24,6 +29,15 @@ ENV_OVERRIDES = {
     # Where files go, e.g. a separate volume: case-file audio/video and documents, complaint evidence.
     "RECORDS_PATH": ("evidence", "store_path"),
     "COMPLAINT_EVIDENCE_PATH": ("complaints", "evidence_dir"),
+    # 亮证 (models/badges.py): the QR signing secret, officers' photos, the card font, the staff page.
+    "BADGE_SECRET": ("badges", "secret"),
+    "BADGE_PHOTO_DIR": ("badges", "photo_dir"),
+    "BADGE_FONT": ("badges", "font"),
+    "STAFF_TOKEN": ("badges", "staff_token"),
+}
+# Comma-separated variables added to a list of config.yaml.
+LIST_OVERRIDES = {
+    "OPEN311_API_KEYS": ("complaints", "open311", "api_keys"),
 }
 
 
@@ -46,9 +60,19 @@ def load_config(path=None, environ=None, overrides=None):
     for var, (section, key) in ENV_OVERRIDES.items():
         if environ.get(var):
             config.setdefault(section, {})[key] = environ[var]
-    config["server"]["port"] = int(config["server"]["port"])
-    config["server"]["public_base_url"] = config["server"]["public_base_url"].rstrip("/")
-    return deep_merge(config, overrides)
+    for var, path in LIST_OVERRIDES.items():
+        values = [v.strip() for v in environ.get(var, "").split(",") if v.strip()]
+        if values:
+            holder = config
+            for key in path[:-1]:
+                holder = holder.setdefault(key, {}) or {}
+            holder[path[-1]] = list(holder.get(path[-1]) or []) + values
+    config = deep_merge(config, overrides)
+    server = config["server"]
+    server["port"] = int(server["port"])
+    # Unset: the address actually served, so links and badge QR codes work on any PORT out of the box.
+    server["public_base_url"] = (server.get("public_base_url") or f"http://{server['host']}:{server['port']}").rstrip("/")
+    return config
 
 
 def resolve_database_url(url):

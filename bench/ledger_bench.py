@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey 
 
 from models import create_tables, db, ledger, merkle, open_database  # noqa: E402
 from models.treehead import PublishedHead, key_id, signed_message  # noqa: E402
-from models.verify import verify_log  # noqa: E402
+from models.audit import verify_log  # noqa: E402
 
 ORIGIN = "bench"
 # Targets of the case-file issue: append rate, verify rate on SQLite, verify within this factor of the floor.

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 sys.path.insert(0, str(ROOT))
 
-from handlers.terminal import inbound_xml, signed_query  # noqa: E402
+from handlers.cli.chat import inbound_xml, signed_query  # noqa: E402
 
 # What citizens ask (texts) and press (events); cycled through in this order by every connection.
 TEXTS = ["帮助", "执法主体", "执法人员", "执法人员 包海龙", "执法事项", "网吧", "旅行社", "假唱", "抽查事项",

@@ -1,8 +1,6 @@
-"""What the bot answers. Importing this package registers every conversation with the router."""
-from handlers import conversation, public  # noqa: F401  (registration by import)
-from handlers import verify  # noqa: F401,E402  (亮证: 核验 and officer QR scenes)
-from handlers import complaints  # noqa: F401,E402  (投诉举报: dialogue, 查询, staff # commands)
-from handlers import case_staff  # noqa: F401,E402  (全过程记录: #案件 #记录 #更正 staff commands)
-from handlers.router import Context, router
+"""What the bot answers and serves, by channel, then by area (named like models/):
 
-__all__ = ["Context", "router"]
+- handlers/wechat/  the /wechat endpoint, its router, paging, and one module per area of conversation;
+- handlers/web/     the public pages, complaint form, Open311, case-file and badge pages;
+- handlers/cli/     `python bot.py …`, one click group per area.
+"""

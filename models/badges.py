@@ -17,16 +17,13 @@ import datetime as dt
 import hashlib
 import hmac
 import logging
-import os
 import re
 import secrets
 from pathlib import Path
 
 from peewee import CharField, DateField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
-from playhouse.migrate import SchemaMigrator, migrate
-
-from models.base import BaseModel, db
+from models.database import BaseModel, db
 from models.disclosure import OFFICER_STATUSES, Officer
 
 log = logging.getLogger(__name__)
@@ -40,12 +37,30 @@ DOMAIN_TAG = b"sanxiang-badge"
 # For a developer's machine only: badges printed with it are refused by `python bot.py badge`.
 DEV_SECRET = "sanxiang-dev-badge-secret-not-for-printing"
 SCAN_CHANNELS = ("page", "wechat")  # the /v/ page, WeChat's own parametric QR
+# The big words a citizen reads first for each Officer.verdict, and their colour (static/style.css
+# .verdict), the same in the chat and on the badge page.
+VERDICT_WORDS = {
+    "有效": ("有效执法证件", "ok"),
+    "已暂扣": ("已暂扣", "bad"),
+    "已注销": ("已注销", "bad"),
+    "已过期": ("已过期", "bad"),
+    "尚未生效": ("尚未生效", "warn"),
+}
+INVALID_WORDS = ("无效二维码", "bad")
 
 
 def photo_dir(config):
-    """Where officers' photos are kept: BADGE_PHOTO_DIR, else badges.photo_dir (relative to the project root)."""
-    path = Path(os.environ.get("BADGE_PHOTO_DIR") or config.get("badges", {}).get("photo_dir", "var/photos"))
+    """Where officers' photos are kept: badges.photo_dir (BADGE_PHOTO_DIR), relative to the project root."""
+    path = Path(config.get("badges", {}).get("photo_dir") or "var/photos")
     return path if path.is_absolute() else ROOT / path
+
+
+def photo_path(officer, config):
+    """The officer's photo file, or None when there is none (or it went missing)."""
+    if not officer.photo:
+        return None
+    path = photo_dir(config) / officer.photo
+    return path if path.is_file() else None
 
 
 class BadgeError(ValueError):
@@ -55,8 +70,8 @@ class BadgeError(ValueError):
 # -- keys and tokens ---------------------------------------------------------------------------------
 
 def badge_secret(config):
-    """The signing secret: BADGE_SECRET from the environment, else config badges.secret, else DEV_SECRET."""
-    return os.environ.get("BADGE_SECRET") or config.get("badges", {}).get("secret") or DEV_SECRET
+    """The signing secret: badges.secret (BADGE_SECRET in the environment), else DEV_SECRET."""
+    return config.get("badges", {}).get("secret") or DEV_SECRET
 
 
 def uses_dev_secret(config):
@@ -227,22 +242,3 @@ def create_wechat_qr(officer, config, client):
     with db.atomic():
         WeChatBadgeQR.delete().where(WeChatBadgeQR.officer == officer).execute()
         return WeChatBadgeQR.create(officer=officer, scene=scene, ticket=answer["ticket"], url=answer["url"])
-
-
-BADGE_MODELS = [OfficerStatusChange, BadgeScan, WeChatBadgeQR]
-
-
-def add_badge_columns():
-    """Add the officer columns of 亮证 to a database created before them (create_tables adds no columns).
-
-    Runs before create_tables, which would otherwise fail creating the index of a missing column."""
-    if not Officer.table_exists():
-        return []
-    present = {column.name for column in db.get_columns(Officer._meta.table_name)}
-    missing = [name for name in ("photo", "badge_nonce") if name not in present]
-    if not missing:
-        return []
-    migrator = SchemaMigrator.from_database(db.obj)
-    migrate(*[migrator.add_column(Officer._meta.table_name, name, Officer._meta.fields[name])
-              for name in missing])
-    return missing

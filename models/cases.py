@@ -7,16 +7,19 @@ here so that the command line, WeChat staff commands and the web all obey them:
 - the order of steps (no 决定 before 告知, no 结案 before 送达 …);
 - at least two certified officers handle a case and act on site (行政处罚法 第四十二条、第五十五条);
 - the steps on the 《音像记录事项清单》 carry their audio/video, or a written reason why not;
-- whoever records an entry holds a certificate valid that day.
+- whoever records an entry holds a certificate valid that day, and is a handler of the case or has a
+  role that may record on any case (models/staff.py: 负责人; 法制审核员 for 审核).
 """
 import datetime as dt
 
 from peewee import CharField, IntegerField
 
 from models import ledger
-from models.base import BaseModel
+from models.database import BaseModel
 from models.disclosure import EnforcementItem, Officer
 from models.evidence import EvidenceStore, media_kind
+from models.staff import NotAllowed, Staff, authorize
+from models.workdays import working_calendar
 
 INVESTIGATION = ("现场检查", "随机抽查", "调查取证", "证据保全", "行政强制")
 STEPS = ("立案",) + INVESTIGATION + ("审核", "告知", "听证", "决定", "不予处罚", "送达", "执行", "结案", "撤案")
@@ -70,16 +73,44 @@ class Case(BaseModel):
     def file(self):
         return CaseFile(self)
 
+    def handlers(self):
+        """The 承办人员 named when the case was opened (their 执法证号), from the log itself."""
+        opening = ledger.LedgerEntry.get_or_none(ledger.LedgerEntry.seq == self.opened_seq)
+        return list(opening.content["data"].get("handlers", [])) if opening else []
+
+    @classmethod
+    def by_number(cls, number):
+        return cls.get_or_none(cls.number == (number or "").strip())
+
 
 def check_officer(cert_no, on, role="记录人"):
     """The officer, if their certificate may be used on date `on`; otherwise CaseError."""
-    officer = Officer.get_or_none(Officer.cert_no == str(cert_no))
+    officer = Officer.by_cert_no(cert_no)
     if officer is None:
         raise CaseError(f"{role}执法证号“{cert_no}”不存在，请核对。")
     verdict = officer.verdict(on)
     if verdict != "有效":
         raise CaseError(f"{role}{officer.name}（{cert_no}）的执法证{verdict}，不能从事执法活动。")
     return officer
+
+
+def check_actor(act, by, on, subject, actor=None):
+    """Who records: their certificate valid on `on`, and allowed `act` on `subject` (models/staff.py).
+
+    `actor` is the member of staff acting (a `#` command knows it); otherwise whoever acts under `by`.
+    """
+    check_officer(by, on)
+    actor = actor or Staff.acting_as(by)
+    try:
+        authorize(actor, act, subject)
+    except NotAllowed as exc:
+        raise CaseError(str(exc)) from None
+    return actor
+
+
+def step_act(step):
+    """The act recording `step` is: legal review has its own (a reviewer may record it on any case)."""
+    return "case.review" if step == "审核" else "case.record"
 
 
 def check_officers(certs, on, minimum, role):
@@ -195,9 +226,7 @@ def _check_statement_period(config, file, data):
         return
     served = _date(notice.get("served_on"), "告知书送达日期")
     decided = _date(data.get("decided_on"), "决定日期")
-    from notices.workdays import load_schedules, workdays_between
-
-    if workdays_between(served, decided, load_schedules(config))[0] < days:
+    if working_calendar(config).workdays_between(served, decided)[0] < days:
         raise CaseError(f"告知书于{served}送达，当事人有{days}个工作日陈述、申辩或申请听证，{decided}尚不能作出决定"
                         f"（当事人书面放弃的，请在决定中注明 party_waived）。")
 
@@ -242,7 +271,7 @@ def _number(config, year):
     return config["cases"]["number_format"].format(year=year, n=count + 1)
 
 
-def open_case(config, *, party, handlers, by, data, at=None):
+def open_case(config, *, party, handlers, by, data, at=None, actor=None):
     """立案: create the case and its first entry in one transaction. Returns the Case."""
     at = at or ledger.now()
     on = at.date()
@@ -254,8 +283,8 @@ def open_case(config, *, party, handlers, by, data, at=None):
         raise CaseError(f"执法事项编码“{data['item_code']}”不在《行政执法事项清单》中，请先核对清单。")
     if party.get("kind") not in PARTY_KINDS or not party.get("name"):
         raise CaseError(f"当事人须写明类型（{'或'.join(PARTY_KINDS)}）和名称。")
-    check_officer(by, on)
     handlers = check_officers(handlers, on, config["cases"]["min_handlers"], "承办人员")
+    check_actor("case.open", by, on, handlers, actor)
     with ledger.writing():
         number = _number(config, on.year)
         body = {**data, "item_name": item.name, "basis": item.basis, "party": party, "handlers": handlers}
@@ -265,13 +294,13 @@ def open_case(config, *, party, handlers, by, data, at=None):
 
 
 def get_case(number):
-    case = Case.get_or_none(Case.number == number)
+    case = Case.by_number(number)
     if case is None:
         raise CaseError(f"案件“{number}”不存在，请核对案号。")
     return case
 
 
-def record_step(config, number, step, data, *, by, attachments=(), at=None):
+def record_step(config, number, step, data, *, by, attachments=(), at=None, actor=None):
     """Record one step of a case after checking order, fields, officers and AV. Returns the entry."""
     at = at or ledger.now()
     data = dict(data)
@@ -283,7 +312,7 @@ def record_step(config, number, step, data, *, by, attachments=(), at=None):
         missing = missing_fields(step, data)
         if missing:
             raise CaseError(f"“{step}”缺少：{'、'.join(missing)}。")
-        check_officer(by, at.date())
+        check_actor(step_act(step), by, at.date(), case, actor)
         if step in ON_SITE:
             data["officers"] = check_officers(data.get("officers"), at.date(), config["cases"]["min_handlers"],
                                               "执法人员")
@@ -294,14 +323,14 @@ def record_step(config, number, step, data, *, by, attachments=(), at=None):
 
 
 def add_evidence(config, number, source, *, filename, step, device, recorded_by, recorded_at, by,
-                 whole_process=False, note="", at=None, kind="evidence"):
+                 whole_process=False, note="", at=None, kind="evidence", actor=None, act="case.evidence"):
     """Store a photo, audio or video file by its hash and register it on the case. Returns the entry."""
     at = at or ledger.now()
     store = EvidenceStore.from_config(config)
-    get_case(number)
+    case = get_case(number)
     if step not in STEPS:
         raise CaseError(f"未知的执法环节“{step}”。")
-    check_officer(by, at.date())
+    check_actor(act, by, at.date(), case, actor)
     check_officer(recorded_by, at.date(), "音像记录人")
     digest, size, mime = store.put(source, filename)
     data = {"sha256": digest, "size": size, "mime": mime, "filename": filename, "for_step": step,
@@ -310,7 +339,7 @@ def add_evidence(config, number, source, *, filename, step, device, recorded_by,
     return ledger.append("evidence", data, case_no=number, step=step, by=str(by), at=at)
 
 
-def correct(config, number, seq, changes, reason, *, by, at=None):
+def correct(config, number, seq, changes, reason, *, by, at=None, actor=None):
     """更正: a new entry that names the entry it corrects and the fields it changes."""
     at = at or ledger.now()
     reason = (reason or "").strip()
@@ -325,7 +354,7 @@ def correct(config, number, seq, changes, reason, *, by, at=None):
             raise CaseError(f"第{seq}条记录不属于案件{number}。")
         if target.kind == "correction":
             raise CaseError("请更正原记录，而不是更正记录本身。")
-        check_officer(by, at.date())
+        check_actor("case.correct", by, at.date(), case, actor)
         return ledger.append("correction", {"changes": changes, "reason": reason}, case_no=number,
                              step=target.step, by=str(by), corrects=int(seq), at=at)
 

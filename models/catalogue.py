@@ -1,7 +1,7 @@
 """《行政执法事项清单》 maintenance: validate every row first, then import all of them or none."""
 from dataclasses import dataclass
 
-from models.base import db
+from models.database import db
 from models.disclosure import ENFORCEMENT_CATEGORIES, EnforcementItem
 
 # Column order of the spreadsheet staff keep, with the Chinese header they see.

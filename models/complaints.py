@@ -10,8 +10,10 @@ through these classes, so the rules hold for all of them:
 - every staff action is an append-only ComplaintEvent (who, when, what);
 - a daily limit per complainant; the complainant's identity is kept out of lists (masked);
 - messages to citizens and staff are queued in an Outbox inside the same transaction, and sent
-  only after it commits (notices/complaint_jobs.py), so a rollback never sends and a retry never
-  sends twice.
+  only after it commits (notices/outbox.py), so a rollback never sends and a retry never sends twice.
+
+Who may act is decided by models/staff.py, like every other act of the bureau; a complaint only says
+who must stay out of it (`recusal_of`).
 """
 import datetime as dt
 import hashlib
@@ -20,27 +22,20 @@ import json
 import os
 import re
 import secrets
-import threading
 from pathlib import Path
 
 from peewee import (BooleanField, CharField, DateField, DateTimeField, FloatField, ForeignKeyField,
                     IntegerField, IntegrityError, TextField)
 
-from models.base import BaseModel, db
+from models.database import BaseModel, db
 from models.disclosure import Officer
-from notices.workdays import add_workdays, load_schedules
+from models.staff import CLERK, HANDLER, HEAD, Staff, authorize
+from models.workdays import working_calendar
 
 PENDING, ACCEPTED, REJECTED, IN_PROGRESS, ANSWERED, CLOSED = "待受理", "已受理", "不予受理", "办理中", "已答复", "办结"
 STATUSES = (PENDING, ACCEPTED, REJECTED, IN_PROGRESS, ANSWERED, CLOSED)
 OPEN_STATUSES = (PENDING, ACCEPTED, IN_PROGRESS, ANSWERED)
 
-CLERK, HANDLER, HEAD = "受理员", "承办人", "负责人"
-ROLES = (CLERK, HANDLER, HEAD)
-ROLE_ACTIONS = {
-    CLERK: {"list", "view", "accept", "reject", "assign", "close", "visit"},
-    HANDLER: {"list", "view", "answer"},
-    HEAD: {"list", "view", "accept", "reject", "assign", "answer", "close", "visit"},
-}
 # action -> (statuses it may start from, status it leads to)
 TRANSITIONS = {
     "accept": ((PENDING,), ACCEPTED),
@@ -53,7 +48,6 @@ ACTION_NAMES = {"file": "提交", "accept": "受理", "reject": "不予受理", 
                 "close": "办结", "visit": "回访", "reveal": "查看联系方式", "recompute": "重算期限"}
 CONTENT_MIN, CONTENT_MAX = 5, 2000
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-_queued = threading.local()  # set when this thread queued a message: send it after the response
 
 
 class ComplaintError(Exception):
@@ -82,45 +76,6 @@ def mask_contact(text):
     text = re.sub(r"\d{7,}", lambda m: m.group()[:3] + "*" * (len(m.group()) - 7) + m.group()[-4:], text or "")
     text = re.sub(r"[\w.+-]+@([\w-]+\.)+\w+", lambda m: m.group()[0] + "***@" + m.group().split("@")[1], text)
     return re.sub(r"[\u4e00-\u9fff]{2,4}", lambda m: m.group()[0] + "*" * (len(m.group()) - 1), text)
-
-
-class Staff(BaseModel):
-    """本局工作人员 — who may act on complaints from WeChat or the command line, and in which role."""
-
-    openid = CharField(unique=True, max_length=128)
-    name = CharField()
-    role = CharField()
-    officer = ForeignKeyField(Officer, null=True, backref="staff_accounts", on_delete="SET NULL")
-    active = BooleanField(default=True)
-
-    class Meta:
-        table_name = "complaint_staff"
-
-    @classmethod
-    def by_openid(cls, openid):
-        return cls.get_or_none((cls.openid == openid) & (cls.active == True))  # noqa: E712
-
-    @classmethod
-    def add(cls, openid, name, role, officer=None):
-        if role not in ROLES:
-            raise ComplaintError(f"角色只能是：{'、'.join(ROLES)}")
-        staff = cls.get_or_none(cls.openid == openid) or cls(openid=openid)
-        staff.name, staff.role, staff.officer, staff.active = name, role, officer, True
-        staff.save()
-        return staff
-
-    @property
-    def label(self):
-        return f"{self.role} {self.name}"
-
-    def may(self, action):
-        return action in ROLE_ACTIONS.get(self.role, ())
-
-    @classmethod
-    def receivers(cls, roles, exclude_officer_id=None):
-        """Active staff in `roles`, never the officer a complaint is about."""
-        query = cls.select().where((cls.active == True) & cls.role.in_(roles))  # noqa: E712
-        return [s for s in query if exclude_officer_id is None or s.officer_id != exclude_officer_id]
 
 
 class Complaint(BaseModel):
@@ -189,8 +144,7 @@ class Complaint(BaseModel):
                     return existing
             if check_limit:
                 cls.check_daily_limit(config, submitter, now)
-            due = add_workdays(now.date(), complaint_settings(config)["accept_within_workdays"],
-                               load_schedules(config))
+            due = working_calendar(config).add_workdays(now.date(), complaint_settings(config)["accept_within_workdays"])
             complaint = cls._create_with_ticket(
                 now, source=source, category=found["name"], category_code=found["code"], officer=officer,
                 content=content, location=(location or "").strip()[:500], lat=lat, lng=lng,
@@ -228,18 +182,17 @@ class Complaint(BaseModel):
 
     # -- handling -------------------------------------------------------------------------------
     def check_may(self, staff, action):
-        """Raise ComplaintError unless `staff` may do `action` on this complaint."""
-        if staff is None or not staff.active:
-            raise ComplaintError("您没有这项操作的权限。")
+        """Raise models.staff.NotAllowed unless `staff` may do `action` (accept, view, …) on this complaint."""
+        authorize(staff, f"complaint.{action}", self)
+
+    def recusal_of(self, staff):
+        """回避: the officer a complaint is about never sees or handles it, whatever their role."""
         if self.officer_id is not None and staff.officer_id == self.officer_id:
-            raise ComplaintError("该投诉涉及您本人，按规定您须回避，不能查看或办理。")
-        if not staff.may(action):
-            raise ComplaintError("您没有这项操作的权限。")
-        if staff.role == HANDLER and action in ("answer", "view") and self.assignee_id != staff.officer_id:
-            raise ComplaintError("该投诉未转给您办理。")
+            return "该投诉涉及您本人，按规定您须回避，不能查看或办理。"
+        return None
 
     def accept(self, staff, now, config):
-        due = add_workdays(now.date(), complaint_settings(config)["answer_within_workdays"], load_schedules(config))
+        due = working_calendar(config).add_workdays(now.date(), complaint_settings(config)["answer_within_workdays"])
         self.accepted_on, self.answer_due, self.answer_due_provisional = now.date(), due.due, due.provisional
         return self._transition(staff, "accept", now, "",
                                 f"您的投诉（编号{self.ticket}）已受理，我们将在{due.due:%Y年%m月%d日}前答复您。"
@@ -322,6 +275,7 @@ class Complaint(BaseModel):
     @classmethod
     def todo(cls, staff):
         """What `staff` has to act on, soonest deadline first; never complaints about themselves."""
+        authorize(staff, "complaint.list")
         if staff.role == HANDLER:
             query = cls.select().where((cls.status == IN_PROGRESS) & (cls.assignee == staff.officer_id))
         else:
@@ -339,6 +293,19 @@ class Complaint(BaseModel):
             return self.answer_due
         return None
 
+    def workdays_left(self, config, today):
+        """Working days from `today` to the deadline that matters now (negative once it has passed),
+        or None when none runs. #待办 and the reminders both count with this."""
+        due = self.current_due()
+        return None if due is None else working_calendar(config).workdays_between(today, due)[0]
+
+    def responsible_staff(self):
+        """Who must act next: clerks and heads before assignment, the handler and heads after."""
+        if self.status == IN_PROGRESS:
+            return [s for s in Staff.receivers((HANDLER, HEAD), self.officer_id)
+                    if s.role == HEAD or (self.assignee_id and s.officer_id == self.assignee_id)]
+        return Staff.receivers((CLERK, HEAD), self.officer_id)
+
     def due_is_provisional(self):
         return self.accept_due_provisional if self.status == PENDING else self.answer_due_provisional
 
@@ -354,13 +321,13 @@ class Complaint(BaseModel):
     @classmethod
     def recompute_provisional(cls, config, now):
         """Recompute deadlines that rested on a guessed calendar, once a year's schedule is entered."""
-        schedules, settings_, changed = load_schedules(config), complaint_settings(config), 0
+        calendar, settings_, changed = working_calendar(config), complaint_settings(config), 0
         query = cls.select().where(cls.accept_due_provisional | cls.answer_due_provisional)
         for complaint in query:
-            accept = add_workdays(complaint.created_at.date(), settings_["accept_within_workdays"], schedules)
+            accept = calendar.add_workdays(complaint.created_at.date(), settings_["accept_within_workdays"])
             complaint.accept_due, complaint.accept_due_provisional = accept.due, accept.provisional
             if complaint.accepted_on:
-                answer = add_workdays(complaint.accepted_on, settings_["answer_within_workdays"], schedules)
+                answer = calendar.add_workdays(complaint.accepted_on, settings_["answer_within_workdays"])
                 complaint.answer_due, complaint.answer_due_provisional = answer.due, answer.provisional
             with db.atomic():
                 complaint.save()
@@ -531,13 +498,6 @@ class Outbox(BaseModel):
     @classmethod
     def enqueue(cls, key, openid, text, now):
         cls.insert(key=key[:190], openid=openid, text=text, created_at=now).on_conflict_ignore().execute()
-        _queued.flag = True
-
-    @staticmethod
-    def take_queued_flag():
-        """True once after this thread queued something (the caller then drains the outbox)."""
-        flag, _queued.flag = getattr(_queued, "flag", False), False
-        return flag
 
     @classmethod
     def due(cls, max_attempts):
@@ -556,4 +516,4 @@ class Outbox(BaseModel):
             Outbox.id == self.id).execute()
 
 
-COMPLAINT_MODELS = [Staff, Complaint, ComplaintEvent, Evidence, ComplaintDraft, Outbox]
+COMPLAINT_MODELS = [Complaint, ComplaintEvent, Evidence, ComplaintDraft, Outbox]

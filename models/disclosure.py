@@ -5,7 +5,7 @@ import operator
 
 from peewee import CharField, DateField, IntegerField, TextField
 
-from models.base import BaseModel
+from models.database import BaseModel
 
 ENFORCEMENT_CATEGORIES = ("行政处罚", "行政强制", "行政检查", "行政许可", "行政确认", "行政奖励", "其他行政权力")
 OFFICER_STATUSES = ("有效", "暂扣", "注销")
@@ -48,6 +48,12 @@ class Officer(BaseModel):
     class Meta:
         table_name = "officer"
 
+    @classmethod
+    def by_cert_no(cls, cert_no):
+        """The officer holding 执法证号 `cert_no` (surrounding spaces ignored), or None."""
+        cert_no = str(cert_no or "").strip()
+        return cls.get_or_none(cls.cert_no == cert_no) if cert_no else None
+
     def verdict(self, today=None):
         """The one-line answer a citizen needs: may this certificate be used today?"""
         today = today or dt.date.today()
@@ -60,6 +66,15 @@ class Officer(BaseModel):
         if today < self.valid_from:
             return "尚未生效"
         return "有效"
+
+    @classmethod
+    def lookup(cls, text):
+        """Who a citizen means by `text`: the exact 执法证号, else exact names, else names containing it."""
+        by_cert = cls.by_cert_no(text)
+        if by_cert:
+            return [by_cert]
+        exact = list(cls.select().where(cls.name == text).order_by(cls.cert_no))
+        return exact or list(cls.select().where(cls.name.contains(text)).order_by(cls.cert_no))
 
     @classmethod
     def search(cls, text):

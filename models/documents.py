@@ -31,7 +31,7 @@ def _officer_names(certs):
 
     names = []
     for cert in certs:
-        officer = Officer.get_or_none(Officer.cert_no == cert)
+        officer = Officer.by_cert_no(cert)
         names.append(f"{officer.name}（执法证号{cert}）" if officer else cert)
     return "、".join(names)
 
@@ -158,7 +158,8 @@ def generate(config, number, form, *, by):
             path.write_bytes(data)
             registered.append(cases.add_evidence(config, number, path, filename=filename, step=entry.step,
                                                  device="系统生成", recorded_by=by, recorded_at=ledger.now().isoformat(),
-                                                 by=by, note=f"《{form}》，依据第{entry.seq}条生成"))
+                                                 by=by, note=f"《{form}》，依据第{entry.seq}条生成",
+                                                 act="case.documents"))
     return registered
 
 

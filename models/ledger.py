@@ -16,7 +16,7 @@ import json
 from peewee import BlobField, CharField, DateTimeField, IntegerField
 
 from models import merkle
-from models.base import BaseModel, db, is_sqlite
+from models.database import BaseModel, db, is_sqlite
 
 SCHEMA_VERSION = 1
 CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")

@@ -11,7 +11,7 @@ import secrets
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from models.badges import BadgeError, photo_dir, set_status
-from models.base import db
+from models.database import db
 from models.catalogue import RowError, duplicate_errors, refuse_unless_valid
 from models.disclosure import OFFICER_STATUSES, Officer
 from models.excel import cell_text, read_rows, write_rows
@@ -85,7 +85,7 @@ def import_officers(rows, today=None):
         for _, row in rows:
             status = row.get("status") or "有效"
             values = {f: row.get(f) for f in ("name", "cert_no", "issuer", "fields", "valid_from", "valid_to")}
-            officer = Officer.get_or_none(Officer.cert_no == values["cert_no"])
+            officer = Officer.by_cert_no(values["cert_no"])
             if officer is None:
                 changed_on = row.get("status_changed_on") or (today if status != "有效" else None)
                 Officer.create(**values, status=status, status_reason=row.get("status_reason") or "",
@@ -105,7 +105,7 @@ def add_officer(**values):
     """Add one officer from the command line, with the same checks as an Excel row."""
     values = {k: v for k, v in values.items() if v not in (None, "")}
     errors = validate_officer(values, 1)
-    if Officer.get_or_none(Officer.cert_no == values.get("cert_no")):
+    if Officer.by_cert_no(values.get("cert_no")):
         errors.append(RowError(1, f"执法证号“{values['cert_no']}”已存在"))
     if errors:
         raise BadgeError("；".join(e.reason for e in errors))

@@ -1,12 +1,28 @@
-"""The bureau's published lists a new installation starts with (data/bureau.yaml)."""
+"""What a new installation starts with: the schema, the bureau's published lists (data/bureau.yaml),
+and, for `make run`, the demonstration case files (data/cases.yaml)."""
+import logging
 from pathlib import Path
 
 import yaml
 
-from models.base import db
+from models import migrations
+from models.database import connection, db
 from models.disclosure import Bureau, EnforcementItem, FlowStep, InspectionItem, Officer
 
 SEED_PATH = Path(__file__).resolve().parent.parent / "data" / "bureau.yaml"
+log = logging.getLogger(__name__)
+
+
+def prepare_database(config, demo_cases=False):
+    """Apply pending migrations, fill an empty database with the bureau's lists and, if asked, load
+    the demonstration cases. Returns (migrations applied, whether the lists were loaded, demo cases)."""
+    from models.case_seed import seed_demo_cases
+
+    with connection():
+        applied = migrations.upgrade()
+        seeded = seed_if_empty()
+        demo = seed_demo_cases(config) if demo_cases else 0
+    return applied, seeded, demo
 
 
 def load_seed(path=SEED_PATH):

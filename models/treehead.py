@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from peewee import CharField, IntegerField, TextField
 
 from models import ledger, merkle
-from models.base import BaseModel
+from models.database import BaseModel
 
 log = logging.getLogger(__name__)
 HEAD_FORMAT = "sanxiang-tree-head/v1"

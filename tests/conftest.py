@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import bot  # noqa: E402
-from handlers.terminal import inbound_xml, signed_query  # noqa: E402
+from models.seed import prepare_database  # noqa: E402
+from handlers.cli.chat import inbound_xml, signed_query  # noqa: E402
 from models import InboundMessage, db  # noqa: E402
 from tests.fake_wechat import FakeWeChat  # noqa: E402
 
@@ -72,7 +73,7 @@ def fake_wechat():
 def app(database_url, fake_wechat):
     config = make_config(database_url, api_base=fake_wechat.api_base)
     application = bot.create_app({"SANXIANG": config, "TESTING": True})
-    bot.init_database(application.config["SANXIANG"])
+    prepare_database(application.config["SANXIANG"])
     yield application
     InboundMessage.batch.flush()  # this test's delivery records, before its database goes
     if db.obj is not None and not db.is_closed():

@@ -11,11 +11,11 @@ import pytest
 from peewee import DatabaseError
 
 import settings
-from models import cases, ledger, treehead
-from models.base import db, is_sqlite
+from models import Officer, Staff, cases, ledger, treehead
+from models.database import db, is_sqlite
 from models.evidence import EvidenceError, EvidenceStore
-from models.verify import verify_log
-from notices.ledger_heads import RefusedToSign, publish_tree_head
+from models.audit import verify_log
+from notices.ledger import RefusedToSign, publish_tree_head
 from tests.conftest import ROOT
 
 A, B, C = "15052501001", "15052501002", "15052501003"
@@ -32,6 +32,7 @@ def config(app, tmp_path):
     overrides = {"ledger": {"private_key_path": str(tmp_path / "keys" / "k.pem"), "feed_path": str(tmp_path / "heads.txt")},
                  "evidence": {"store_path": str(tmp_path / "records"), "max_file_bytes": 100_000}}
     db.connect(reuse_if_open=True)
+    Staff.add(None, "白斯琴", "法制审核员", Officer.by_cert_no(C))  # records 审核 on cases she does not handle
     yield settings.deep_merge(app.config["SANXIANG"], overrides)
     if not db.is_closed():
         db.close()
@@ -240,7 +241,7 @@ def test_heads_are_signed_published_and_checked(config, tmp_path):
     report = verify_log(treehead.published_heads(config), key, EvidenceStore.from_config(config))
     assert report.ok, report.problems
     assert report.heads_checked == 2 and report.files_checked == 1
-    from models.verify import fast_scan
+    from models.audit import fast_scan
 
     assert fast_scan(batch=2) == ledger.leaf_hashes()  # the fast path reads this backend's rows (memoryviews on PG)
 
@@ -373,7 +374,7 @@ def test_signing_refuses_a_tampered_log(signed_copy, tmp_path):
     conn, _, copy_config = signed_copy
     conn.execute("DELETE FROM ledger_entry WHERE seq = 0")
     conn.commit()
-    from models.base import open_database
+    from models.database import open_database
 
     open_database(copy_config["database"]["url"])
     with pytest.raises(RefusedToSign, match="第0条记录缺失"):
@@ -382,8 +383,8 @@ def test_signing_refuses_a_tampered_log(signed_copy, tmp_path):
 
 def test_the_fast_path_agrees_with_the_row_by_row_scan(signed_copy):
     """`verify` reads an untouched log in batches; anything out of the ordinary goes to the full scan."""
-    from models import verify
-    from models.base import open_database
+    from models import audit as verify
+    from models.database import open_database
 
     conn, _, copy_config = signed_copy
     open_database(copy_config["database"]["url"])

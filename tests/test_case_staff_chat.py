@@ -139,7 +139,7 @@ def test_long_case_lists_come_in_pages(officer, staff_app):
 
 def test_non_staff_case_commands_get_the_public_answer_and_are_logged(wechat_user, staff_app, caplog):
     open_case(staff_app)
-    with caplog.at_level(logging.WARNING, logger="handlers.complaints"):
+    with caplog.at_level(logging.WARNING, logger="handlers.wechat.staff"):
         reply = wechat_user.say("#案件 2026-1")
         wechat_user.say(INSPECT)
     assert "星空网吧" not in reply and "可记录" not in reply

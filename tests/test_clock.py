@@ -2,7 +2,8 @@
 import datetime as dt
 
 from models import InboundMessage
-from notices.clock import JOBS, prune_answered_messages, run_job
+from notices.clock import SCHEDULE, run_job
+from notices.delivery import prune_answered_messages
 
 
 def test_prune_keeps_recent_records(app):
@@ -22,7 +23,7 @@ def test_failing_job_is_logged_not_raised(app, caplog):
 
 
 def test_jobs_registered():
-    assert prune_answered_messages in [func for func, _, _ in JOBS]
+    assert prune_answered_messages in [func for func, _, _ in SCHEDULE]
 
 
 def test_daily_tree_head_is_registered_at_the_configured_time(app, tmp_path):
@@ -31,12 +32,12 @@ def test_daily_tree_head_is_registered_at_the_configured_time(app, tmp_path):
     import settings
     from models import db, ledger, treehead
     from notices.clock import trigger_args_for
-    from notices.ledger_heads import publish_tree_head
+    from notices.ledger import publish_tree_head
 
     config = settings.deep_merge(app.config["SANXIANG"], {"ledger": {
         "private_key_path": str(tmp_path / "k.pem"), "feed_path": str(tmp_path / "heads.txt"),
         "sign_daily_at": "22:05"}})
-    [(func, trigger, args)] = [job for job in JOBS if job[0] is publish_tree_head]
+    [(func, trigger, args)] = [job for job in SCHEDULE if job[0] is publish_tree_head]
     assert trigger_args_for(args, config) == {"hour": 22, "minute": 5}
     CronTrigger(**trigger_args_for(args, config))  # what start_clock builds
     with db.connection_context():

@@ -8,9 +8,10 @@ import xmltodict
 
 import bot
 from models import db
-from models.complaints import Complaint, ComplaintDraft, ComplaintEvent, Evidence, Outbox, Staff
+from models.complaints import (Complaint, ComplaintDraft, ComplaintEvent, Evidence, Outbox)
+from models.staff import Staff
 from models.disclosure import Officer
-from notices.complaint_jobs import drain_outbox
+from notices.outbox import drain_outbox
 from tests.conftest import WeChatUser
 
 JPEG = b"\xff\xd8\xff\xe0" + b"fake jpeg of a netbar at night" * 10
@@ -240,7 +241,7 @@ def test_officer_complaint_lifecycle_with_staff_commands(citizen, app, client, f
 
 
 def test_non_staff_hash_commands_get_the_public_answer_and_are_logged(wechat_user, caplog):
-    with caplog.at_level(logging.WARNING, logger="handlers.complaints"):
+    with caplog.at_level(logging.WARNING, logger="handlers.wechat.staff"):
         reply = wechat_user.say("#待办")
     assert "没有找到" in reply and "待办投诉" not in reply
     assert any("o_citizen_1" in r.getMessage() for r in caplog.records)
@@ -256,7 +257,7 @@ def test_rejection_with_reason_outside_the_window_uses_a_template(citizen, app, 
     assert "已对" in clerk.say(f"#不予受理 {ticket} 超过两年投诉时效")
     with db.connection_context():
         # The citizen's last message is older than 48 h: no customer-service message is allowed.
-        from models.conversation import InboundMessage, utcnow
+        from models.delivery import InboundMessage, utcnow
         import datetime as dt
 
         InboundMessage.update(received_at=utcnow() - dt.timedelta(hours=49)).where(

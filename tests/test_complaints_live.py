@@ -3,7 +3,7 @@ import sqlite3
 import threading
 import time
 
-from handlers.terminal import inbound_xml, post_message
+from handlers.cli.chat import inbound_xml, post_message
 
 
 def live_config(live_server):
@@ -18,7 +18,7 @@ def query(live_server, sql, *args):
 
 def test_concurrent_duplicate_deliveries_file_one_complaint(live_server):
     url, config, fake = live_server["url"] + "/wechat", live_config(live_server), live_server["fake"]
-    query(live_server, "INSERT INTO complaint_staff (openid, name, role, active) VALUES (?, ?, ?, ?)",
+    query(live_server, "INSERT INTO staff (openid, name, role, active) VALUES (?, ?, ?, ?)",
           "o_live_clerk", "张丽", "受理员", True)
     status, _ = post_message(url, config, inbound_xml("o_live_clerk", text="#帮助"))  # opens the 48 h window
     assert status == 200

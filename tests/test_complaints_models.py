@@ -5,10 +5,11 @@ import pytest
 from click.testing import CliRunner
 
 import bot
-from models.complaints import (ComplaintError, Complaint, ComplaintEvent, DailyLimitReached, Outbox, Staff,
-                               mask_contact)
+from models.complaints import (ComplaintError, Complaint, ComplaintEvent, DailyLimitReached, Outbox, mask_contact)
+from models.staff import NotAllowed, Staff
 from models.disclosure import Officer
-from notices.complaint_jobs import drain_outbox, recompute_deadlines, remind_deadlines
+from notices.complaints import recompute_deadlines, remind_deadlines
+from notices.outbox import drain_outbox
 
 NOW = dt.datetime(2026, 9, 29, 10, 0)  # a Tuesday before 国庆
 
@@ -52,7 +53,7 @@ def test_lifecycle_order_is_enforced(config, people):
     complaint.accept(clerk, NOW, config)
     assert complaint.answer_due == dt.date(2026, 10, 26)  # 15 working days: 国庆 skipped, Saturday 10-10 worked
     complaint.assign(clerk, NOW, config, people["officers"]["15052501003"])
-    with pytest.raises(ComplaintError, match="权限"):
+    with pytest.raises(NotAllowed, match="办结投诉的权限：需要受理员或负责人角色"):
         complaint.close(handler, NOW, config)
     complaint.reply(handler, NOW, config, "经查属实，已责令整改并立案调查。")
     with pytest.raises(ComplaintError, match="办结后"):
@@ -78,7 +79,7 @@ def test_the_accused_officer_is_kept_out(config, people):
     complaint = file(config, category="执法人员", officer=accused_officer, content="检查时未出示执法证件。")
     head_as_accused = Staff.add("o_head2", "包海龙", "负责人", accused_officer)
     for staff in (people["accused"], head_as_accused):
-        with pytest.raises(ComplaintError, match="回避"):
+        with pytest.raises(NotAllowed, match="回避"):
             complaint.accept(staff, NOW, config)
         assert complaint not in Complaint.todo(staff)
     complaint.accept(people["clerk"], NOW, config)
@@ -94,8 +95,11 @@ def test_a_handler_answers_only_what_was_assigned(config, people):
     complaint = file(config)
     complaint.accept(people["clerk"], NOW, config)
     complaint.assign(people["clerk"], NOW, config, people["officers"]["15052501005"])
-    with pytest.raises(ComplaintError, match="未转给您"):
+    with pytest.raises(NotAllowed, match="已转您办理的承办人"):
         complaint.reply(people["handler"], NOW, config, "已处理，谢谢关注。")
+    with pytest.raises(NotAllowed, match="已转您办理的承办人"):
+        complaint.check_may(people["handler"], "view")
+    complaint.check_may(people["head"], "view")
 
 
 def test_events_cannot_be_changed(config):

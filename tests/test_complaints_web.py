@@ -6,7 +6,8 @@ import re
 import pytest
 
 from models import db
-from models.complaints import Complaint, Evidence, Staff
+from models.complaints import (Complaint, Evidence)
+from models.staff import Staff
 from models.disclosure import Officer
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"photo of a ticket stub" * 20

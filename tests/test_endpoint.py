@@ -9,8 +9,9 @@ from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 
 import bot
-from handlers import router
-from handlers.terminal import inbound_xml, signed_query
+from models.seed import prepare_database  # noqa: E402
+from handlers.wechat import router
+from handlers.cli.chat import inbound_xml, signed_query
 from models import InboundMessage
 from tests.conftest import AES_KEY, APPID, SAMPLES, TOKEN, make_config
 
@@ -115,7 +116,7 @@ def test_every_bad_request_is_refused_and_writes_nothing(client, app):
 
 def test_replay_window_is_configurable(database_url, fake_wechat):
     app = bot.create_app({"SANXIANG": make_config(database_url, replay_window_seconds=3600)})
-    bot.init_database(app.config["SANXIANG"])
+    prepare_database(app.config["SANXIANG"])
     query = signed_query(TOKEN, int(time.time()) - 1800, "5")
     response = app.test_client().post("/wechat", query_string=query, data=inbound_xml("o", text="帮助"))
     assert response.status_code == 200
@@ -152,7 +153,7 @@ def test_a_cached_long_answer_keeps_its_place_not_its_pages(wechat_user):
     first = wechat_user.say("执法事项", msg_id=2001)
     InboundMessage.batch.flush()
     kept = InboundMessage.get(InboundMessage.key == f"m:{wechat_user.openid}:2001").pages
-    assert json.loads(kept) == {"answer": "handlers.public.items", "arg": "", "page": 1}
+    assert json.loads(kept) == {"answer": "handlers.wechat.disclosure.items", "arg": "", "page": 1}
     second = wechat_user.say("下一页", msg_id=2002)
     assert "（第2/" in second and second != first
     assert "（第3/" in wechat_user.say("下一页", msg_id=2003)
@@ -213,7 +214,7 @@ def test_encrypted_sample_is_answered(sample, database_url, fake_wechat):
     config["wechat"].update(token=meta["token"], aes_key=meta["EncodingAESKey"], appid=meta["appid"])
     # The samples are years old: freeze the clock at their timestamp instead of widening the window.
     app = bot.create_app({"SANXIANG": config, "CLOCK": lambda: int(meta["timestamp"])})
-    bot.init_database(app.config["SANXIANG"])
+    prepare_database(app.config["SANXIANG"])
     query = {**signed_query(meta["token"], meta["timestamp"], meta["nonce"]), "encrypt_type": "aes",
              "msg_signature": meta["msg_signature"]}
     response = app.test_client().post("/wechat", query_string=query, data=sample.read_bytes())

@@ -58,7 +58,7 @@ def test_menu_keys(wechat_user, key, fact):
 
 
 def test_every_menu_key_has_an_answer(app):
-    from handlers.menu import menu_definition
+    from handlers.wechat.menu import menu_definition
 
     definition = menu_definition(app.config["SANXIANG"])
     assert len(definition["button"]) <= 3

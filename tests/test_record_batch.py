@@ -1,12 +1,12 @@
-"""Records of read-only answers, written in batches just after the reply (models.conversation.RecordBatch)."""
+"""Records of read-only answers, written in batches just after the reply (models.delivery.RecordBatch)."""
 import subprocess
 import sys
 import textwrap
 import time
 
-from handlers.terminal import inbound_xml
+from handlers.cli.chat import inbound_xml
 from models import InboundMessage
-from models.conversation import RecordBatch
+from models.delivery import RecordBatch
 from tests.conftest import ROOT, TOKEN, make_config
 
 
@@ -69,12 +69,13 @@ def test_a_worker_that_exits_writes_what_it_holds(tmp_path):
     url = f"sqlite:///{tmp_path / 'exit.db'}"
     script = textwrap.dedent(f"""
         import bot
-        from handlers.terminal import inbound_xml, signed_query
+        from handlers.cli.chat import inbound_xml, signed_query
+        from models.seed import prepare_database
         from models import InboundMessage
         from tests.conftest import make_config
         config = make_config({url!r}, record_batch_seconds=3600, record_batch_size=1000)
         app = bot.create_app({{"SANXIANG": config}})
-        bot.init_database(app.config["SANXIANG"])
+        prepare_database(app.config["SANXIANG"])
         query = signed_query({TOKEN!r}, int(app.config["CLOCK"]()), "1")
         response = app.test_client().post("/wechat", query_string=query,
                                           data=inbound_xml("o_exit", text="帮助", msg_id=99))
@@ -89,11 +90,12 @@ def test_a_worker_that_exits_writes_what_it_holds(tmp_path):
 
 def test_zero_seconds_records_before_the_reply(database_url, fake_wechat):
     import bot
-    from handlers.terminal import signed_query
+    from handlers.cli.chat import signed_query
+    from models.seed import prepare_database
 
     config = make_config(database_url, api_base=fake_wechat.api_base, record_batch_seconds=0)
     app = bot.create_app({"SANXIANG": config})
-    bot.init_database(app.config["SANXIANG"])
+    prepare_database(app.config["SANXIANG"])
     query = signed_query(TOKEN, int(app.config["CLOCK"]()), "1")
     app.test_client().post("/wechat", query_string=query, data=inbound_xml("o_now", text="帮助", msg_id=5))
     assert InboundMessage.batch.pending() == 0 and rows() == 1

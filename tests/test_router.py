@@ -2,10 +2,10 @@
 import pytest
 from wechatpy import parse_message
 
-from handlers import Context, router
-from handlers.terminal import inbound_xml
+from handlers.wechat import Context, router
+from handlers.cli.chat import inbound_xml
 from models import db
-from models.base import is_sqlite
+from models.database import is_sqlite
 
 IMAGE = ("<xml><ToUserName>gh_test</ToUserName><FromUserName>o_ro</FromUserName><CreateTime>1700000000</CreateTime>"
          "<MsgType>image</MsgType><PicUrl>http://127.0.0.1:9/p.jpg</PicUrl><MediaId>m1</MediaId>"

@@ -3,7 +3,7 @@ import json
 
 import requests
 
-from handlers.terminal import post_message, inbound_xml
+from handlers.cli.chat import post_message, inbound_xml
 
 
 def test_live_server_answers_wechat(live_server):
@@ -28,7 +28,7 @@ def test_concurrent_duplicate_deliveries_answered_once(live_server):
     from contextlib import closing
     from concurrent.futures import ThreadPoolExecutor
 
-    from handlers.terminal import signed_query
+    from handlers.cli.chat import signed_query
 
     env = live_server["env"]
     xml = inbound_xml("o_race", text="执法事项", msg_id=987654321012345)

@@ -5,7 +5,7 @@ import pytest
 import yaml
 
 import settings
-from notices.workdays import Deadline, add_workdays, classify, is_workday, load_schedules, workdays_between
+from models.workdays import Deadline, add_workdays, classify, is_workday, load_schedules, workdays_between
 
 D = dt.date
 

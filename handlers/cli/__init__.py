@@ -1,0 +1,14 @@
+"""The command line: one click command or group per area, each run inside the app (bot.py's FlaskGroup
+calls the app factory), all registered on bot.py's one group."""
+from handlers.cli import badges, cases, chat, complaints, disclosure, ledger, server, staff, wechat
+
+COMMANDS = [
+    server.serve_command, server.init_db_command, server.migrate_command,  # running the service
+    disclosure.import_items_command, disclosure.export_items_command,  # 事前公开: the item list in Excel
+    wechat.menu_command, chat.chat_command,  # the official account: menu, a terminal WeChat
+    staff.staff_group,  # 工作人员 and their roles
+    badges.badge_command, badges.officer_group, badges.import_officers_command,  # 亮证 and officers
+    badges.export_officers_command, badges.scans_command,
+    complaints.complaints,  # 投诉举报
+    cases.case_group, ledger.verify_command, ledger.ledger_group,  # 全过程记录
+]

@@ -1,0 +1,94 @@
+"""The case-file log on the command line (全过程记录): the full check, signed tree heads, proofs.
+
+    python bot.py verify [--heads FILE] [--pubkey PEM] [--no-files]
+    python bot.py ledger keygen | sign | heads | proof SEQ [-o FILE]
+"""
+import json
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+
+from handlers.cli.common import open_db as _config
+from models import treehead
+from models.audit import verify_log
+from models.evidence import EvidenceStore
+from notices.ledger import RefusedToSign, publish_tree_head
+
+
+@click.command("verify")
+@with_appcontext
+@click.option("--heads", "head_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="A copy of the heads feed kept elsewhere (repeatable).")
+@click.option("--pubkey", type=click.Path(exists=True, dir_okay=False), help="The bureau's public key (PEM).")
+@click.option("--no-files", is_flag=True, help="Skip rehashing the evidence files.")
+def verify_command(head_files, pubkey, no_files):
+    """Recompute the whole log, check it against every published head; exit 1 naming the first bad entry."""
+    config = _config()
+    key = treehead.load_public_key(config, pubkey)
+    store = None if no_files else EvidenceStore.from_config(config)
+    report = verify_log(treehead.published_heads(config, head_files), key, store)
+    click.echo(f"共{report.entries}条记录，核对已发布树头{report.heads_checked}个，复核文件{report.files_checked}个；"
+               f"根哈希 {report.root}")
+    if report.ok:
+        click.echo("核验通过：记录与已发布的签名树头一致，没有发现改动。")
+        return
+    first = report.first_bad_entry()
+    click.echo(f"核验失败：{'第%d条记录起' % first if first is not None else ''}发现以下问题：", err=True)
+    for problem in report.problems:
+        click.echo(f"  - {problem.message}", err=True)
+    sys.exit(1)
+
+
+@click.group("ledger", cls=AppGroup)
+def ledger_group():
+    """Signed tree heads and proofs."""
+
+
+@ledger_group.command("keygen")
+@click.option("--path", default=None, help="Where to write the private key (default: ledger.private_key_path).")
+def keygen_command(path):
+    """Make the Ed25519 signing key (once); print the public key to publish."""
+    config = current_app.config["SANXIANG"]
+    target = treehead.resolve(path or config["ledger"]["private_key_path"])
+    if target.exists():
+        raise click.ClickException(f"{target} 已存在，不覆盖。")
+    key = treehead.generate_key(target)
+    click.echo(f"私钥已写入 {target}（请离线备份，切勿放入数据库或代码库）。公钥：")
+    click.echo(treehead.public_key_pem(key.public_key()).decode())
+
+
+@ledger_group.command("sign")
+def sign_command():
+    """Verify, then sign and publish a tree head now (the daily job does the same)."""
+    config = _config()
+    try:
+        head = publish_tree_head(config)
+    except RefusedToSign as exc:
+        raise click.ClickException(f"未签发：记录核验失败：{exc}")
+    click.echo(f"已签发树头：{head.size}条，根哈希 {head.root}，{head.timestamp}")
+
+
+@ledger_group.command("heads")
+def heads_command():
+    """Print the heads feed."""
+    config = _config()
+    click.echo(treehead.feed_text(config, treehead.load_public_key(config)), nl=False)
+
+
+@ledger_group.command("proof")
+@click.argument("seq", type=int)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
+def proof_command(seq, output):
+    """Inclusion proof of entry SEQ against the newest head that covers it."""
+    config = _config()
+    document = treehead.inclusion_proof_document(config, seq)
+    if document is None:
+        raise click.ClickException(f"第{seq}条记录不存在或尚未纳入已发布的树头（先运行 ledger sign）。")
+    text = json.dumps(document, ensure_ascii=False, indent=1)
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        click.echo(f"已写入 {output}")
+    else:
+        click.echo(text)

@@ -1,0 +1,70 @@
+"""Running the service: prepare the database (migrations, the bureau's lists, demonstration cases) and
+serve with gunicorn.
+
+    python bot.py serve                migrate, seed when empty, then gunicorn on 127.0.0.1:$PORT (make run)
+    python bot.py init-db              the same preparation without serving
+    python bot.py migrate [--list] [--new NAME]   apply pending schema migrations, list them, or write one
+"""
+import os
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from models import migrations
+from models.database import connection
+from models.seed import prepare_database
+
+
+def prepare_and_report(config):
+    applied, seeded, demo = prepare_database(config, demo_cases=True)
+    if applied:
+        click.echo(f"数据库已升级：{'、'.join(applied)}。")
+    if demo:
+        click.echo(f"已载入{demo}个演示案件的执法全过程记录，并签发签名树头。")
+    return seeded
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db_command():
+    """Apply migrations; load the bureau's data (and the demonstration cases) if the database is empty."""
+    seeded = prepare_and_report(current_app.config["SANXIANG"])
+    click.echo("已创建数据库并载入本局公示数据。" if seeded else "数据库已就绪（已有数据，未改动）。")
+
+
+@click.command("migrate")
+@with_appcontext
+@click.option("--list", "list_only", is_flag=True, help="Only list the pending migrations.")
+@click.option("--new", "new_name", default=None, help="Write a new migration from the models' changes.")
+def migrate_command(list_only, new_name):
+    """Upgrade the database in place: apply every pending migration (models/migrations/), each once."""
+    with connection():
+        if new_name:
+            name = migrations.create(new_name)
+            click.echo(f"已生成 models/migrations/{name}.py，请检查后提交。" if name else "模型没有变化，无需新迁移。")
+            return
+        pending = migrations.pending()
+        if list_only:
+            click.echo("待执行的迁移：" + ("、".join(pending) if pending else "无"))
+            return
+        applied = migrations.upgrade()
+    click.echo(f"已执行迁移：{'、'.join(applied)}。" if applied else "数据库已是最新，无需迁移。")
+
+
+@click.command("serve")
+@with_appcontext
+@click.option("--workers", default=None, type=int, help="Worker processes (default: config server.workers).")
+def serve_command(workers):
+    """Prepare the database, then serve with gunicorn on the configured host and PORT."""
+    config = current_app.config["SANXIANG"]
+    prepare_and_report(config)
+    server = config["server"]
+    bind = f"{server['host']}:{server['port']}"
+    click.echo(f"服务已启动：http://{bind}/ （微信接口 /wechat），Ctrl-C 停止。")
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    os.execv(gunicorn, [gunicorn, "--workers", str(workers or server["workers"]), "--bind", bind,
+                        "--access-logfile", "-", "--config", "python:notices.gunicorn_hooks",
+                        "bot:create_app()"])

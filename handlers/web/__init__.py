@@ -1,0 +1,11 @@
+"""The web channel: public pages and APIs, one blueprint per area, registered by `install(app)`."""
+from handlers.web import badges, complaints, disclosure, layout, ledger, open311
+
+
+def install(app):
+    app.register_blueprint(layout.bp)  # shared by every page: bureau name, filters, error pages
+    app.register_blueprint(disclosure.bp)  # 事前公开: /, /items, /officers, /flows, /remedy …
+    app.register_blueprint(badges.bp)  # 亮证: /v/<token>, /staff/badges
+    app.register_blueprint(complaints.bp)  # 投诉举报: /complaints/…
+    app.register_blueprint(open311.bp)  # 投诉举报 for other systems: Open311 /open311/v2/…
+    app.register_blueprint(ledger.bp)  # 全过程记录: /ledger/ heads feed, public key, proofs

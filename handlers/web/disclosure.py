@@ -1,0 +1,75 @@
+"""公示网页 — the public disclosure pages (事前公开), server-rendered for WeChat's in-app browser.
+
+The chat replies of handlers/wechat/disclosure.py link here for the full text, so these pages show the same data
+from the same model queries. No login: everything here is what the bureau must publish anyway.
+"""
+import datetime as dt
+import unicodedata
+
+from flask import Blueprint, current_app, render_template, request
+
+from handlers.web.layout import bureau
+from models import EnforcementItem, FlowStep, InspectionItem, Officer
+
+bp = Blueprint("pages", __name__)
+
+# A search box needs a few words; anything longer is cut, so a pasted essay still gets a page.
+MAX_QUERY_CHARS = 40
+SUGGESTED_KEYWORDS = ("网吧", "演出", "旅行社", "导游", "娱乐场所")
+
+
+def clean_query(raw):
+    """The user's search text, safe for every database: no control characters, short, trimmed.
+
+    PostgreSQL refuses NUL bytes in text; invisible characters pasted from chats (zero-width space,
+    direction marks) would only make a search fail that looks right. Any space, also 全角, splits terms.
+    """
+    kept = "".join(ch for ch in raw or "" if ch.isspace() or unicodedata.category(ch)[0] != "C")
+    return " ".join(kept.split())[:MAX_QUERY_CHARS].strip()
+
+
+@bp.route("/")
+def index():
+    return render_template("index.html", categories=EnforcementItem.categories())
+
+
+@bp.route("/subject")
+def subject():
+    return render_template("subject.html", bureau=bureau())
+
+
+@bp.route("/items")
+def items():
+    query = clean_query(request.args.get("q", ""))
+    categories = EnforcementItem.categories()
+    category = request.args.get("category", "")
+    category = category if category in categories else ""
+    found = EnforcementItem.search(query, category=category or None)
+    return render_template("items.html", items=found, q=query, category=category, categories=categories,
+                           suggestions=SUGGESTED_KEYWORDS)
+
+
+@bp.route("/inspections")
+def inspections():
+    return render_template("inspections.html", inspections=InspectionItem.published())
+
+
+@bp.route("/officers")
+def officers():
+    query = clean_query(request.args.get("q", ""))
+    return render_template("officers.html", officers=Officer.search(query), q=query, today=dt.date.today())
+
+
+@bp.route("/flows")
+def flows():
+    flows = [(category, FlowStep.flow(category)) for category in FlowStep.categories()]
+    return render_template("flows.html", flows=flows, bureau=bureau())
+
+
+@bp.route("/remedy")
+def remedy():
+    config = current_app.config["SANXIANG"]
+    return render_template("remedy.html", remedies=config["remedy"], channels=config["complaint_channels"],
+                           bureau=bureau())
+
+

@@ -1,0 +1,81 @@
+"""What every public page shares: the bureau's name in title and footer, the template filters, and
+the Chinese error pages (API clients keep a plain error)."""
+import logging
+import re
+
+from flask import Blueprint, g, render_template, request
+from markupsafe import Markup, escape
+from peewee import PeeweeException
+
+from models import Bureau
+
+log = logging.getLogger(__name__)
+bp = Blueprint("layout", __name__)
+FALLBACK_NAME = "行政执法公示"
+
+
+def bureau():
+    """执法主体 of this installation, looked up once per request."""
+    if "bureau" not in g:
+        g.bureau = Bureau.current()
+    return g.bureau
+
+
+@bp.app_context_processor
+def bureau_context():
+    """Every page (also the other areas' templates) names the bureau in its title and footer."""
+    try:
+        current = bureau()
+    except PeeweeException:
+        # An error page must still render when the database is what failed.
+        log.exception("bureau name unavailable")
+        current = None
+    return {"bureau_name": current.name if current else FALLBACK_NAME}
+
+
+@bp.app_template_filter("highlight")
+def highlight(text, query):
+    """Escape `text` and mark each search term in it, so a citizen sees why an item matched."""
+    terms = sorted({t for t in (query or "").split() if t}, key=len, reverse=True)
+    if not terms:
+        return escape(text)
+    pattern = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
+    parts, last = [], 0
+    for match in pattern.finditer(text):
+        parts += [escape(text[last:match.start()]), Markup("<mark>%s</mark>") % match.group()]
+        last = match.end()
+    parts.append(escape(text[last:]))
+    return Markup("").join(parts)
+
+
+@bp.app_template_filter("tel")
+def tel_number(text):
+    """The dialable number at the start of a phone field such as "12345（便民热线）", or ""."""
+    match = re.match(r"\s*(\+?[\d-]{3,})", text or "")
+    return match.group(1) if match else ""
+
+
+@bp.app_template_filter("verdict_class")
+def verdict_class(verdict):
+    """Colour of an officer's verdict: green may enforce, orange not yet, red not any more."""
+    return {"有效": "ok", "尚未生效": "warn"}.get(verdict, "bad")
+
+
+def wants_html():
+    """Browsers get a Chinese page; API clients (Accept: application/json) keep the plain error."""
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best != "application/json"
+
+
+@bp.app_errorhandler(404)
+def not_found(error):
+    if not wants_html():
+        return error
+    return render_template("404.html"), 404
+
+
+@bp.app_errorhandler(500)
+def server_error(error):
+    if not wants_html():
+        return error
+    return render_template("500.html"), 500

@@ -1,0 +1,83 @@
+"""执法全过程记录的公开部分 — the signed tree heads, the public key and downloadable proofs.
+
+- /ledger/             the page: what is published, how to check it
+- /ledger/heads.txt    the plain-text feed of signed tree heads (mirror it anywhere)
+- /ledger/pubkey.pem   the bureau's Ed25519 public key
+- /ledger/proof/<n>.json        inclusion proof of a decision's entry (决定 / 不予处罚 only)
+- /ledger/consistency?first=&second=   consistency proof between two published sizes
+"""
+import json
+
+from flask import Blueprint, Response, abort, current_app, render_template, request
+
+from models import treehead
+from models.ledger import LedgerEntry
+
+bp = Blueprint("ledger", __name__, url_prefix="/ledger")
+PUBLIC_STEPS = ("决定", "不予处罚")
+
+
+
+
+def _config():
+    return current_app.config["SANXIANG"]
+
+
+def _public_key():
+    try:
+        return treehead.load_public_key(_config())
+    except FileNotFoundError:
+        current_app.logger.error("tree-head public key unavailable: set LEDGER_KEY_PATH or ledger.public_key_path")
+        return None
+
+
+def _text(body, status=200):
+    return Response(body, status=status, mimetype="text/plain", content_type="text/plain; charset=utf-8")
+
+
+@bp.get("/")
+def index():
+    key = _public_key()
+    heads = list(treehead.TreeHead.select().order_by(treehead.TreeHead.id.desc()).limit(30))
+    decisions = list(LedgerEntry.select().where(LedgerEntry.step.in_(PUBLIC_STEPS), LedgerEntry.kind == "step")
+                     .order_by(LedgerEntry.seq.desc()).limit(50))
+    return render_template("ledger.html", heads=heads, decisions=decisions,
+                           key_pem=treehead.public_key_pem(key).decode() if key else "",
+                           key_id=treehead.key_id(key) if key else "")
+
+
+@bp.get("/heads.txt")
+def heads_feed():
+    return _text(treehead.feed_text(_config(), _public_key()))
+
+
+@bp.get("/pubkey.pem")
+def public_key():
+    key = _public_key()
+    if key is None:
+        return _text("本局尚未配置签名密钥，请稍后再试。\n", 503)
+    return Response(treehead.public_key_pem(key), mimetype="application/x-pem-file")
+
+
+@bp.get("/proof/<int:seq>.json")
+def inclusion_proof(seq):
+    entry = LedgerEntry.get_or_none(LedgerEntry.seq == seq)
+    if entry is None or entry.kind != "step" or entry.step not in PUBLIC_STEPS:
+        return _text("只公开处罚决定和不予处罚决定的记录证明；其他记录请向本局申请。\n", 404)
+    document = treehead.inclusion_proof_document(_config(), seq)
+    if document is None:
+        return _text("该记录尚未纳入已发布的签名树头（每日发布），请明天再下载。\n", 404)
+    return Response(json.dumps(document, ensure_ascii=False, indent=1), mimetype="application/json",
+                    headers={"Content-Disposition": f"attachment; filename=proof-{seq}.json"})
+
+
+@bp.get("/consistency")
+def consistency():
+    try:
+        first, second = int(request.args["first"]), int(request.args["second"])
+    except (KeyError, ValueError):
+        abort(400)
+    document = treehead.consistency_document(first, second)
+    if document is None:
+        return _text("没有这样大小的记录树。\n", 404)
+    return Response(json.dumps(document), mimetype="application/json")

@@ -1,0 +1,57 @@
+"""The database handle, chosen at run time, the base every model derives from, and the one way to
+open and hold a connection — for the app, the command line and the clock alike."""
+from contextlib import contextmanager
+from pathlib import Path
+
+from peewee import DatabaseProxy, Model, SqliteDatabase
+from playhouse.db_url import connect
+
+db = DatabaseProxy()
+
+# WAL lets readers go on while one worker writes; busy_timeout makes a second worker wait for the
+# write lock instead of failing at once. It is kept under WeChat's 5 s so a reply still goes out.
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "synchronous": "normal",
+    "busy_timeout": 4000,
+    "foreign_keys": 1,
+}
+
+
+class BaseModel(Model):
+    class Meta:
+        database = db
+
+
+def open_database(url):
+    """Open the database named by a peewee db_url (`sqlite:///…`, `postgresql://…`) and bind the proxy."""
+    if url.startswith("sqlite:///") and ":memory:" not in url:
+        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    kwargs = {"pragmas": SQLITE_PRAGMAS} if url.startswith("sqlite") else {}
+    database = connect(url, **kwargs)
+    db.initialize(database)
+    return database
+
+
+def is_sqlite():
+    return isinstance(db.obj, SqliteDatabase)
+
+
+@contextmanager
+def connection(keep_sqlite_open=False):
+    """A connection for work outside a request: a job of the clock, a push after the response, a
+    batch of delivery records, a command. One that was open already is used and left open.
+
+    One this opened is closed at the end — except, with `keep_sqlite_open`, a SQLite one in a web
+    worker: closing SQLite's last connection checkpoints and removes the WAL each time, which cost
+    more than a whole reply (make bench). The clock never keeps one: it runs in gunicorn's master,
+    and a SQLite connection must not be inherited by the workers it forks.
+    """
+    opened = db.is_closed()
+    if opened:
+        db.connect()
+    try:
+        yield db
+    finally:
+        if opened and not db.is_closed() and not (keep_sqlite_open and is_sqlite()):
+            db.close()
