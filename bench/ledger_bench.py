@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
-from models import create_tables, db, ledger, merkle, open_database  # noqa: E402
+from models import db, ledger, merkle, migrations, open_database  # noqa: E402
 from models.treehead import PublishedHead, key_id, signed_message  # noqa: E402
 from models.audit import verify_log  # noqa: E402
 
@@ -82,7 +82,7 @@ def main(argv=None):
         url = f"sqlite:///{os.path.join(tmp, 'bench.db')}" if args.db == "sqlite" else args.db
         open_database(url)
         db.connect(reuse_if_open=True)
-        create_tables()
+        migrations.upgrade()
         backend = "SQLite" if ledger.is_sqlite() else "PostgreSQL"
         append_rate = bench_append(args.appends)
         print(f"[ledger] append ({backend}, one transaction per entry): {append_rate:,.0f} entries/s (target ≥ 2,000)")

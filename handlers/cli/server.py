@@ -43,8 +43,8 @@ def migrate_command(list_only, new_name):
     """Upgrade the database in place: apply every pending migration (models/migrations/), each once."""
     with connection():
         if new_name:
-            name = migrations.create(new_name)
-            click.echo(f"已生成 models/migrations/{name}.py，请检查后提交。" if name else "模型没有变化，无需新迁移。")
+            path = migrations.create(new_name)
+            click.echo(f"已生成 {path}，请检查后提交。" if path else "数据库与模型一致，无需新迁移。")
             return
         pending = migrations.pending()
         if list_only:

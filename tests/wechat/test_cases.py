@@ -7,7 +7,7 @@ import pytest
 
 from models import cases, db, ledger
 from tests.conftest import WeChatUser
-from tests.test_complaints_chat import make_staff
+from tests.wechat.test_complaints import make_staff
 
 A, B, C = "15052501001", "15052501002", "15052501003"
 SUSPENDED = "15052501006"

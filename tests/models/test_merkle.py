@@ -61,6 +61,15 @@ def hashes(n):
     return [merkle.leaf_hash(d) for d in LEAVES[:n]]
 
 
+def accepts(verify, *args):
+    """Whether a verify_* function accepts a proof: True, or False on ProofError (an outcome to assert on)."""
+    try:
+        verify(*args)
+    except merkle.ProofError:
+        return False
+    return True
+
+
 def test_empty_tree_is_hash_of_nothing():
     assert merkle.root([]) == hashlib.sha256(b"").digest()
 
@@ -77,13 +86,15 @@ def test_roots(size):
 @pytest.mark.parametrize("index,size,path", INCLUSION)
 def test_inclusion_vectors(index, size, path):
     assert merkle.inclusion_proof(index, hashes(size)) == path
-    merkle.verify_inclusion(index, size, merkle.leaf_hash(LEAVES[index]), path, ROOTS[size - 1])
+    leaf = merkle.leaf_hash(LEAVES[index])
+    assert merkle.root_from_inclusion_proof(index, size, leaf, path) == ROOTS[size - 1]
+    assert accepts(merkle.verify_inclusion, index, size, leaf, path, ROOTS[size - 1])
 
 
 @pytest.mark.parametrize("size1,size2,proof", CONSISTENCY)
 def test_consistency_vectors(size1, size2, proof):
     assert merkle.consistency_proof(size1, hashes(size2)) == proof
-    merkle.verify_consistency(size1, size2, ROOTS[size1 - 1], ROOTS[size2 - 1], proof)
+    assert accepts(merkle.verify_consistency, size1, size2, ROOTS[size1 - 1], ROOTS[size2 - 1], proof)
 
 
 def rfc_nodes():
@@ -106,18 +117,30 @@ def test_rfc_7_leaf_consistency_proofs(size1, names):
     n = rfc_nodes()
     proof = merkle.consistency_proof(size1, hashes(7))
     assert proof == [n[x] for x in names]
-    merkle.verify_consistency(size1, 7, ROOTS[size1 - 1], ROOTS[6], proof)
+    assert accepts(merkle.verify_consistency, size1, 7, ROOTS[size1 - 1], ROOTS[6], proof)
 
 
 def test_every_proof_of_small_trees_round_trips():
+    checked = 0
     for size in range(1, 9):
         for index in range(size):
+            leaf = hashes(size)[index]
             proof = merkle.inclusion_proof(index, hashes(size))
-            merkle.verify_inclusion(index, size, hashes(size)[index], proof, ROOTS[size - 1])
+            assert merkle.root_from_inclusion_proof(index, size, leaf, proof) == ROOTS[size - 1], (index, size)
+            assert accepts(merkle.verify_inclusion, index, size, leaf, proof, ROOTS[size - 1]), (index, size)
+            # The same path does not vouch for another leaf: acceptance above means something.
+            assert not accepts(merkle.verify_inclusion, index, size, merkle.leaf_hash(b"other"), proof,
+                               ROOTS[size - 1]), (index, size)
+            checked += 1
         for size1 in range(0, size + 1):
             proof = merkle.consistency_proof(size1, hashes(size))
             root1 = ROOTS[size1 - 1] if size1 else merkle.empty_root()
-            merkle.verify_consistency(size1, size, root1, ROOTS[size - 1], proof)
+            assert accepts(merkle.verify_consistency, size1, size, root1, ROOTS[size - 1], proof), (size1, size)
+            if size1:  # any tree extends the empty one, so only a non-empty first tree can be contradicted
+                assert not accepts(merkle.verify_consistency, size1, size, root1, merkle.empty_root(), proof), \
+                    (size1, size)
+            checked += 1
+    assert checked == 36 + 44  # 1+…+8 leaves, and 2+…+9 first sizes
 
 
 def flip(proof, i):
@@ -176,6 +199,8 @@ def test_levels_on_a_larger_tree():
         assert levels.root(size) == merkle.root_from_hashes(leaves[:size])
     for size1 in (1, 5, 64, 100, 256, 299):
         proof = levels.consistency_proof(size1, 300)
-        merkle.verify_consistency(size1, 300, levels.root(size1), levels.root(), proof)
+        assert accepts(merkle.verify_consistency, size1, 300, levels.root(size1), levels.root(), proof), size1
     for index in (0, 1, 150, 255, 256, 299):
-        merkle.verify_inclusion(index, 300, leaves[index], levels.inclusion_proof(index), levels.root())
+        path = levels.inclusion_proof(index)
+        assert merkle.root_from_inclusion_proof(index, 300, leaves[index], path) == levels.root(), index
+        assert accepts(merkle.verify_inclusion, index, 300, leaves[index], path, levels.root()), index

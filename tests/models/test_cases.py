@@ -217,6 +217,7 @@ def test_postgresql_refuses_truncate(config):
     with pytest.raises(DatabaseError, match="append-only"):
         with db.atomic():
             db.execute_sql("TRUNCATE ledger_entry CASCADE")
+    assert ledger.size() == 1
 
 
 def test_canonical_bytes_and_stored_algorithm(config):
@@ -444,11 +445,23 @@ def test_decision_proof_downloads_and_checks_with_the_stdlib_script(config, clie
 def test_consistency_route(config, client):
     for day in (1, 2, 3):
         open_case(config, day)
-    document = client.get("/ledger/consistency?first=1&second=3").get_json()
+    response = client.get("/ledger/consistency?first=1&second=3")
+    assert response.status_code == 200
+    document = response.get_json()
     from models import merkle
 
-    merkle.verify_consistency(1, 3, bytes.fromhex(document["first_root"]), bytes.fromhex(document["second_root"]),
-                              [bytes.fromhex(h) for h in document["proof"]])
+    leaves = ledger.leaf_hashes()
+    assert len(leaves) == 3 and (document["first"], document["second"]) == (1, 3)
+    # The roots served are the log's own, not merely two roots the proof happens to join.
+    assert document["first_root"] == merkle.root_from_hashes(leaves[:1]).hex()
+    assert document["second_root"] == merkle.root_from_hashes(leaves).hex()
+    first_root, second_root = bytes.fromhex(document["first_root"]), bytes.fromhex(document["second_root"])
+    proof = [bytes.fromhex(h) for h in document["proof"]]
+    assert proof == merkle.consistency_proof(1, leaves)
+    merkle.verify_consistency(1, 3, first_root, second_root, proof)  # raises ProofError if they do not join
+    with pytest.raises(merkle.ProofError):
+        merkle.verify_consistency(1, 3, first_root, merkle.root_from_hashes(leaves[:2]), proof)
+    assert client.get("/ledger/consistency?first=1&second=4").status_code == 404  # no tree of 4 yet
 
 
 def test_standard_documents_carry_the_entry_hash(config, tmp_path):
