@@ -22,7 +22,7 @@ import handlers.cli
 import handlers.web
 import handlers.wechat
 import settings
-from models.database import db, is_sqlite, open_database
+from models.database import db, is_sqlite, open_configured
 
 
 def create_app(test_config=None):
@@ -37,7 +37,7 @@ def create_app(test_config=None):
         JSON_AS_ASCII=False,
     )
     app.config.update({k: v for k, v in (test_config or {}).items() if k != "SANXIANG"})
-    open_database(settings.resolve_database_url(config["database"]["url"]))
+    open_configured(config)
 
     @app.before_request
     def connect_db():

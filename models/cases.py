@@ -307,12 +307,12 @@ def record_step(config, number, step, data, *, by, attachments=(), at=None, acto
     attachments = [int(a) for a in attachments]
     with ledger.writing():
         case = get_case(number)
+        check_actor(step_act(step), by, at.date(), case, actor)  # who, before what: a stranger learns nothing
         file = CaseFile(case)
         check_order(config, file, step, data)
         missing = missing_fields(step, data)
         if missing:
             raise CaseError(f"“{step}”缺少：{'、'.join(missing)}。")
-        check_actor(step_act(step), by, at.date(), case, actor)
         if step in ON_SITE:
             data["officers"] = check_officers(data.get("officers"), at.date(), config["cases"]["min_handlers"],
                                               "执法人员")

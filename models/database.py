@@ -6,6 +6,8 @@ from pathlib import Path
 from peewee import DatabaseProxy, Model, SqliteDatabase
 from playhouse.db_url import connect
 
+from settings import resolve_database_url
+
 db = DatabaseProxy()
 
 # WAL lets readers go on while one worker writes; busy_timeout makes a second worker wait for the
@@ -31,6 +33,12 @@ def open_database(url):
     database = connect(url, **kwargs)
     db.initialize(database)
     return database
+
+
+def open_configured(config):
+    """Open the database of `config` (database.url, DATABASE_URL): the one way the app, the command line
+    (through the app) and the clock open it."""
+    return open_database(resolve_database_url(config["database"]["url"]))
 
 
 def is_sqlite():

@@ -9,9 +9,8 @@ import logging
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from models.database import connection, open_database
+from models.database import connection, open_configured
 from notices import complaints, delivery, ledger, outbox
-from settings import resolve_database_url
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +48,7 @@ def trigger_args_for(trigger_args, config):
 
 
 def start_clock(config):
-    open_database(resolve_database_url(config["database"]["url"]))
+    open_configured(config)
     scheduler = BackgroundScheduler(timezone=config.get("timezone", "Asia/Shanghai"))
     for func, trigger, trigger_args in SCHEDULE:
         scheduler.add_job(run_job, trigger, args=[func, config], id=func.__name__,

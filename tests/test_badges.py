@@ -272,8 +272,9 @@ def test_cli_wechat_qr_is_created_once(cli, fake_wechat, tmp_path):
         {"action_name": "QR_LIMIT_STR_SCENE", "action_info": {"scene": {"scene_str": "officer:15052501001"}}}]
     qr = WeChatBadgeQR.get()
     assert [r.text for r in zxingcpp.read_barcodes(Image.open(tmp_path / "15052501001-wechat.png"))] == [qr.url]
-    cli("officer", "wechat-qr", "15052501001", "--out", str(tmp_path))
-    assert len(fake_wechat.sent("/qrcode/create")) == 1
+    again = cli("officer", "wechat-qr", "15052501001", "--out", str(tmp_path))
+    assert again.exit_code == 0, again.output
+    assert len(fake_wechat.sent("/qrcode/create")) == 1 and WeChatBadgeQR.select().count() == 1
 
 
 def test_cli_scans_report(cli, config, client):

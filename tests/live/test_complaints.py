@@ -16,6 +16,15 @@ def query(live_server, sql, *args):
         return connection.execute(sql, args).fetchall()
 
 
+def wait_until(predicate, timeout, message, interval=0.05):
+    """Poll `predicate` until it is true; fail with `message` once `timeout` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{message} (waited {timeout} s)")
+        time.sleep(interval)
+
+
 def test_concurrent_duplicate_deliveries_file_one_complaint(live_server):
     url, config, fake = live_server["url"] + "/wechat", live_config(live_server), live_server["fake"]
     query(live_server, "INSERT INTO staff (openid, name, role, active) VALUES (?, ?, ?, ?)",
@@ -41,12 +50,15 @@ def test_concurrent_duplicate_deliveries_file_one_complaint(live_server):
     ticket = rows[0][0]
     assert len(replies) == 6 and all(status == 200 and ticket in text for status, text in replies), replies
 
-    for _ in range(50):  # the notice goes out after the response, from whichever worker filed it
-        notices = [b for b in fake.sent("message/custom/send") if b["touser"] == "o_live_clerk"]
-        if notices:
-            break
-        time.sleep(0.1)
-    time.sleep(0.5)
+    # The notice goes out after the response, from whichever worker filed it. A row is pushed only
+    # while claimed and unsent, and marked sent after the fake has recorded the push: once every row
+    # is sent, no further notice can follow, so there is nothing left to wait for.
+    def outbox_drained():
+        [(queued, sent)] = query(live_server, "SELECT count(*), count(sent_at) FROM complaint_outbox")
+        return queued > 0 and queued == sent
+
+    wait_until(outbox_drained, 10, "the complaint's notices were not all sent")
+    assert query(live_server, "SELECT count(*) FROM complaint_outbox WHERE openid = ?", "o_live_clerk") == [(1,)]
     notices = [b for b in fake.sent("message/custom/send") if b["touser"] == "o_live_clerk"]
     assert len(notices) == 1 and ticket in notices[0]["text"]["content"]
     assert query(live_server, "SELECT count(*) FROM complaint_outbox WHERE sent_at IS NULL") == [(0,)]

@@ -81,5 +81,10 @@ def test_workdays_between():
 
 
 def test_config_yaml_schedules_load():
-    schedules = load_schedules(settings.load_config(environ={}))
+    config = settings.load_config(environ={})
+    entered = config["workdays"]["schedules"] or {}
+    schedules = load_schedules(config)
+    # One schedule per year entered, keyed by int (config.yaml ships none: {} must load as {}).
+    assert sorted(schedules) == sorted(int(year) for year in entered)
     assert all(isinstance(year, int) for year in schedules)
+    assert all(isinstance(day, D) for s in schedules.values() for day in s.holidays | s.workdays)

@@ -39,7 +39,9 @@ def test_daily_tree_head_is_registered_at_the_configured_time(app, tmp_path):
         "sign_daily_at": "22:05"}})
     [(func, trigger, args)] = [job for job in SCHEDULE if job[0] is publish_tree_head]
     assert trigger_args_for(args, config) == {"hour": 22, "minute": 5}
-    CronTrigger(**trigger_args_for(args, config))  # what start_clock builds
+    cron = CronTrigger(**trigger_args_for(args, config))  # what start_clock builds
+    fields = {field.name: str(field) for field in cron.fields}
+    assert (fields["hour"], fields["minute"], fields["second"], fields["day"]) == ("22", "5", "0", "*")  # daily
     with db.connection_context():
         ledger.append("step", {"facts": "clock test"}, case_no="T-1", step="立案", by="15052501001")
     head = run_job(func, config)  # as the clock calls it, with its own connection

@@ -40,6 +40,7 @@ def test_without_redis_each_process_keeps_its_own(fake_wechat):
     client.message.send_text("o_user", "您好")
     client.message.send_text("o_user", "再见")
     assert fake_wechat.token_fetches == 1
+    assert [b["text"]["content"] for b in fake_wechat.sent("/custom/send")] == ["您好", "再见"]
 
 
 def test_workers_refreshing_at_once_fetch_one_token(fake_wechat, redis_url):

@@ -58,11 +58,15 @@ def test_menu_keys(wechat_user, key, fact):
 
 
 def test_every_menu_key_has_an_answer(app):
+    from handlers.wechat import router
     from handlers.wechat.menu import menu_definition
 
     definition = menu_definition(app.config["SANXIANG"])
     assert len(definition["button"]) <= 3
     assert all(len(b.get("sub_button", [])) <= 5 for b in definition["button"])
+    entries = [s for b in definition["button"] for s in b.get("sub_button", [b])]
+    keys = {s["key"] for s in entries if s.get("type") == "click"}
+    assert keys and not keys - set(router.clicks), keys - set(router.clicks)
 
 
 def test_subscribe_welcomes_and_lists_questions(wechat_user):

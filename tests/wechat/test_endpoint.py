@@ -119,7 +119,10 @@ def test_replay_window_is_configurable(database_url, fake_wechat):
     prepare_database(app.config["SANXIANG"])
     query = signed_query(TOKEN, int(time.time()) - 1800, "5")
     response = app.test_client().post("/wechat", query_string=query, data=inbound_xml("o", text="帮助"))
-    assert response.status_code == 200
+    assert response.status_code == 200 and "执法事项" in parse_message(response.data).content
+    # The configured window, not an absent one: past it the same request is refused.
+    stale = signed_query(TOKEN, int(time.time()) - 3700, "5")
+    assert app.test_client().post("/wechat", query_string=stale, data=inbound_xml("o", text="帮助")).status_code == 403
 
 
 # -- failures and retries ---------------------------------------------------------------------------

@@ -1,0 +1,67 @@
+"""One working-day calendar: `#待办` and the reminder job count the days left to a deadline the same way,
+also across a year chinese_calendar does not know, once the State Council's schedule is entered."""
+import datetime as dt
+import re
+
+import pytest
+
+from models import Officer, Staff, db
+from models.complaints import Complaint, Outbox
+from models.workdays import load_schedules
+from notices.complaints import remind_deadlines
+from tests.conftest import WeChatUser
+
+# 2027 as staff would enter it from 国务院办公厅关于2027年部分节假日安排的通知 (illustrative): New Year's Day
+# (a Friday) and the Spring Festival week off, two Saturdays worked.
+SCHEDULE_2027 = {2027: {"holidays": ["2027-01-01", "2027-02-05", "2027-02-08", "2027-02-09", "2027-02-10",
+                                     "2027-02-11", "2027-02-12"],
+                        "workdays": ["2027-02-06", "2027-02-20"]}}
+FILED = dt.datetime(2026, 12, 21, 9, 0)  # a Monday; the answer is due in 2027
+
+
+def naive_workdays_between(start, end, schedules):
+    """Walk every day, as the calendar's own definition says (a check that does not share its code)."""
+    count, day = 0, start
+    while day < end:
+        day += dt.timedelta(days=1)
+        schedule = schedules.get(day.year)
+        if schedule and day in schedule.workdays:
+            count += 1
+        elif not (schedule and day in schedule.holidays) and day.weekday() < 5:
+            count += 1
+    return count
+
+
+@pytest.fixture
+def config(app):
+    config = app.config["SANXIANG"]
+    config["workdays"] = {"schedules": SCHEDULE_2027}
+    config["complaints"]["remind_before_workdays"] = 30  # every open deadline is "soon": both count it
+    return config
+
+
+@pytest.mark.parametrize("today", [dt.date(2026, 12, 28), dt.date(2026, 12, 31), dt.date(2027, 1, 4)])
+def test_todo_and_reminders_count_the_same_days(config, app, client, today):
+    db.connect(reuse_if_open=True)
+    head = Staff.add("o_head", "吴局长", "负责人")
+    clerk = Staff.add("o_clerk", "张丽", "受理员")
+    complaint = Complaint.file(config, FILED, category="网吧", content="网吧接纳未成年人上网，没有登记身份证。",
+                               submitter="wx:o_c", openid="o_c")
+    complaint.accept(clerk, FILED, config)
+    complaint.assign(clerk, FILED, config, Officer.by_cert_no("15052501003"))
+    due = Complaint.get_by_id(complaint.id).answer_due
+    assert due.year == 2027 and not complaint.answer_due_provisional  # the entered schedule, not a guess
+    expected = naive_workdays_between(today, due, load_schedules(config))
+
+    Outbox.delete().execute()
+    assert remind_deadlines(config, today=today, now=dt.datetime.combine(today, dt.time(8, 30))) == 1
+    [reminder] = [row.text for row in Outbox.select() if row.openid == head.openid]
+    db.close()
+
+    app.config["CLOCK"] = dt.datetime.combine(today, dt.time(9, 0)).timestamp
+    todo = WeChatUser(client, app, "o_head").say("#待办")
+    assert int(re.search(r"剩(\d+)个工作日", todo).group(1)) == expected
+    assert int(re.search(r"还剩(\d+)个工作日", reminder).group(1)) == expected
+    # Without the schedule, 2027-01-01 (a Friday) would count as a working day: the numbers would differ.
+    if today < dt.date(2027, 1, 1):
+        assert naive_workdays_between(today, due, {}) == expected + 1
