@@ -64,6 +64,8 @@ def cli():
 
 for _command in handlers.cli.COMMANDS:
     cli.add_command(_command)
+for _option in cli.params:  # FlaskGroup's --app/--env-file/--debug: this script has one app and no .env
+    _option.hidden = True
 
 
 if __name__ == "__main__":

@@ -30,8 +30,11 @@ def read_rows(path, columns, required=None, cell=cell_text):
         workbook = load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, BadZipFile, OSError, KeyError, ValueError) as exc:
         raise ImportRefused([RowError(1, f"无法读取Excel文件（{exc.__class__.__name__}），请使用 .xlsx 格式")])
+    if not workbook.worksheets:
+        workbook.close()
+        raise ImportRefused([RowError(1, "Excel文件里没有工作表，请使用导出的模板填写")])
+    rows = workbook.worksheets[0].iter_rows(values_only=True)
     try:
-        rows = workbook.worksheets[0].iter_rows(values_only=True)
         header = [str(c).strip() if c is not None else "" for c in next(rows, [])]
         required = [field for field, _ in columns] if required is None else required
         missing = [label for field, label in columns if field in required and label not in header]
@@ -46,6 +49,10 @@ def read_rows(path, columns, required=None, cell=cell_text):
                 result.append((number, values))
         return result
     finally:
+        # A read-only sheet's row generator holds the file open until it is closed itself: left to
+        # the garbage collector (a refused header stops it early), it closed the file at a random later
+        # moment, with a ResourceWarning in whatever ran then.
+        rows.close()
         workbook.close()
 
 
