@@ -75,7 +75,7 @@ class Case(BaseModel):
 
     def handlers(self):
         """The 承办人员 named when the case was opened (their 执法证号), from the log itself."""
-        opening = ledger.LedgerEntry.get_or_none(ledger.LedgerEntry.seq == self.opened_seq)
+        opening = ledger.LedgerEntry.by_seq(self.opened_seq)
         return list(opening.content["data"].get("handlers", [])) if opening else []
 
     @classmethod
@@ -349,7 +349,7 @@ def correct(config, number, seq, changes, reason, *, by, at=None, actor=None):
         raise CaseError("更正须写明要改正的内容。")
     with ledger.writing():
         case = get_case(number)
-        target = ledger.LedgerEntry.get_or_none(ledger.LedgerEntry.seq == int(seq))
+        target = ledger.LedgerEntry.by_seq(seq)
         if target is None or target.case_no != case.number:
             raise CaseError(f"第{seq}条记录不属于案件{number}。")
         if target.kind == "correction":

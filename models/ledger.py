@@ -43,6 +43,14 @@ class LedgerEntry(BaseModel):
     class Meta:
         table_name = "ledger_entry"
 
+    @classmethod
+    def by_seq(cls, seq):
+        """The entry with leaf index `seq`, or None (also for anything that is not a whole number)."""
+        try:
+            return cls.get_or_none(cls.seq == int(seq))
+        except (TypeError, ValueError):
+            return None
+
     @property
     def content(self):
         """The entry as recorded (parsed from its canonical bytes)."""

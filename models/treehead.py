@@ -218,7 +218,7 @@ def inclusion_proof_document(config, seq, head=None):
     """What a party downloads to check one entry: its bytes, the signed head and the audit path.
 
     The newest head that already covers the entry is used; None when no published head does yet."""
-    entry = ledger.LedgerEntry.get_or_none(ledger.LedgerEntry.seq == int(seq))
+    entry = ledger.LedgerEntry.by_seq(seq)
     if entry is None:
         return None
     head = head or (TreeHead.select().where(TreeHead.size > entry.seq)

@@ -61,7 +61,7 @@ def public_key():
 
 @bp.get("/proof/<int:seq>.json")
 def inclusion_proof(seq):
-    entry = LedgerEntry.get_or_none(LedgerEntry.seq == seq)
+    entry = LedgerEntry.by_seq(seq)
     if entry is None or entry.kind != "step" or entry.step not in PUBLIC_STEPS:
         return _text("只公开处罚决定和不予处罚决定的记录证明；其他记录请向本局申请。\n", 404)
     document = treehead.inclusion_proof_document(_config(), seq)

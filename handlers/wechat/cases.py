@@ -273,7 +273,7 @@ def cmd_correct(ctx, staff, rest):
         raise Refused("请写成 #更正 案号 记录号 字段=值 理由=…，记录号见 #案件 案号。")
     case = find_case(parts[0])
     seq = int(parts[1])
-    target = ledger.LedgerEntry.get_or_none(ledger.LedgerEntry.seq == seq)
+    target = ledger.LedgerEntry.by_seq(seq)
     if target is None or target.case_no != case.number:
         raise Refused(f"第{seq}条记录不属于案件{case.number}。")
     changes = parse_fields(parts[2], target.step, extra=("理由", *target.content["data"]))
