@@ -115,6 +115,17 @@ def wechat_user(client, app):
     return WeChatUser(client, app)
 
 
+def wait_until(predicate, timeout, message, interval=0.05):
+    """Poll `predicate` until it is true; fail with `message` once `timeout` seconds have passed.
+
+    For what happens in another process or thread: a test waits for it, never sleeps and hopes."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{message} (waited {timeout} s)")
+        time.sleep(interval)
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -53,3 +53,13 @@ def test_only_settings_reads_the_environment(path):
     readers += [node.lineno for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module == "os"
                 and any(alias.name in ("environ", "getenv") for alias in node.names)]
     assert readers == [], f"{path.relative_to(ROOT)} reads the environment at lines {readers}; add it to settings.py"
+
+
+def test_no_undefined_names_or_unused_imports():
+    """pyflakes' checks (ruff F) over the app, tests, bench and tools: an undefined name is a crash
+    waiting on the path no test took (a `sys.exit` without `import sys` once hid in `bot.py verify`)."""
+    ruff = Path(sys.executable).with_name("ruff")
+    result = subprocess.run([str(ruff), "check", "--no-cache", "--select", "F,E9", "bot.py", "settings.py",
+                             "handlers", "models", "notices", "tests", "bench", "tools"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr

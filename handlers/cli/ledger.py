@@ -4,6 +4,7 @@
     python bot.py ledger keygen | sign | heads | proof SEQ [-o FILE]
 """
 import json
+import sys
 from pathlib import Path
 
 import click

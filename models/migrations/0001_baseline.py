@@ -10,6 +10,7 @@ import datetime
 
 import peewee as pw
 from peewee import *  # noqa: F403 — the frozen models below, as playhouse.migrations writes them
+# ruff: noqa: F405
 
 APPEND_ONLY_TABLES = ("ledger_entry", "enforcement_case", "tree_head")
 

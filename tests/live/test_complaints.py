@@ -1,9 +1,9 @@
 """The same complaint delivered to a 2-worker server several times at once is filed once, and told once."""
 import sqlite3
 import threading
-import time
 
 from handlers.cli.chat import inbound_xml, post_message
+from tests.conftest import wait_until
 
 
 def live_config(live_server):
@@ -14,15 +14,6 @@ def live_config(live_server):
 def query(live_server, sql, *args):
     with sqlite3.connect(live_server["db_path"], timeout=10) as connection:
         return connection.execute(sql, args).fetchall()
-
-
-def wait_until(predicate, timeout, message, interval=0.05):
-    """Poll `predicate` until it is true; fail with `message` once `timeout` seconds have passed."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{message} (waited {timeout} s)")
-        time.sleep(interval)
 
 
 def test_concurrent_duplicate_deliveries_file_one_complaint(live_server):

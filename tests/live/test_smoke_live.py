@@ -4,6 +4,7 @@ import json
 import requests
 
 from handlers.cli.chat import post_message, inbound_xml
+from tests.conftest import wait_until
 
 
 def test_live_server_answers_wechat(live_server):
@@ -49,10 +50,7 @@ def test_concurrent_duplicate_deliveries_answered_once(live_server):
         def recorded():
             return conn.execute("SELECT count(*) FROM inboundmessage WHERE key LIKE '%987654321012345'").fetchone()[0]
 
-        deadline = time.monotonic() + 3
-        while not recorded():
-            assert time.monotonic() < deadline, "the answer was not recorded within 3 s"
-            time.sleep(0.05)
+        wait_until(recorded, 3, "the answer was not recorded")
         rows = recorded()
         pages = conn.execute("SELECT pages FROM inboundmessage WHERE openid = 'o_race'").fetchone()[0]
     assert rows == 1

@@ -306,7 +306,9 @@ def run_verify(copy_config, tmp_path):
            "PATH": "/usr/bin:/bin"}
     code = (f"import settings, sys; settings.DEFAULT_CONFIG_PATH = {str(cfg)!r}; sys.argv = ['bot.py', 'verify']; "
             "import bot; bot.cli()")
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert "Traceback" not in result.stderr, result.stderr  # a finding is reported, never a crash
+    return result
 
 
 def test_untouched_copy_verifies(signed_copy, tmp_path):

@@ -2,12 +2,11 @@
 import subprocess
 import sys
 import textwrap
-import time
 
 from handlers.cli.chat import inbound_xml
 from models import InboundMessage
 from models.delivery import RecordBatch
-from tests.conftest import ROOT, TOKEN, make_config
+from tests.conftest import ROOT, TOKEN, make_config, wait_until
 
 
 def rows():
@@ -16,10 +15,8 @@ def rows():
 
 def test_the_writer_records_without_being_asked(wechat_user):
     reply = wechat_user.say("执法主体", msg_id=7001)
-    deadline = time.monotonic() + 3  # well inside WeChat's 5 s before its first retry
-    while rows() == 0:
-        assert time.monotonic() < deadline, "the batch writer did not record the answer within 3 s"
-        time.sleep(0.02)
+    # well inside WeChat's 5 s before its first retry
+    wait_until(lambda: rows() > 0, 3, "the batch writer did not record the answer", interval=0.02)
     stored = InboundMessage.get(InboundMessage.key == f"m:{wechat_user.openid}:7001").reply
     assert reply in stored  # the stored XML is the answer given
 
