@@ -5,7 +5,7 @@ so the rules kept here hold for all of them. The schema is built and changed onl
 migrations in models/migrations/ (`python bot.py migrate`).
 """
 from models.database import BaseModel, connection, db, is_sqlite, open_database
-from models.disclosure import Bureau, EnforcementItem, FlowStep, InspectionItem, Officer
+from models.disclosure import Bureau, EnforcementItem, FlowStep, InspectionItem, ListReview, Officer
 from models.delivery import InboundMessage
 from models.staff import Staff
 from models.badges import BadgeScan, OfficerStatusChange, WeChatBadgeQR
@@ -14,12 +14,12 @@ from models.ledger import LedgerEntry
 from models.treehead import TreeHead
 from models.cases import Case
 
-ALL_MODELS = [Bureau, Officer, EnforcementItem, InspectionItem, FlowStep, InboundMessage, Staff]
+ALL_MODELS = [Bureau, Officer, EnforcementItem, InspectionItem, FlowStep, ListReview, InboundMessage, Staff]
 ALL_MODELS += [OfficerStatusChange, BadgeScan, WeChatBadgeQR]  # 亮证 (models/badges.py)
 ALL_MODELS += COMPLAINT_MODELS  # 投诉举报 (models/complaints.py)
 ALL_MODELS += [LedgerEntry, Case, TreeHead]  # 全过程记录 (models/ledger.py, cases.py, treehead.py)
 
 __all__ = [
     "ALL_MODELS", "BaseModel", "Bureau", "EnforcementItem", "FlowStep", "InboundMessage", "InspectionItem",
-    "Officer", "Staff", "connection", "db", "is_sqlite", "open_database",
+    "ListReview", "Officer", "Staff", "connection", "db", "is_sqlite", "open_database",
 ]

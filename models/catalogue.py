@@ -1,6 +1,7 @@
 """《行政执法事项清单》 maintenance: validate every row first, then import all of them or none."""
 from dataclasses import dataclass
 
+from models import laws
 from models.database import db
 from models.disclosure import ENFORCEMENT_CATEGORIES, EnforcementItem
 
@@ -51,7 +52,21 @@ def validate_item_rows(rows):
         category = row.get("category")
         if category and category not in ENFORCEMENT_CATEGORIES:
             errors.append(RowError(number, f"执法行为类别“{category}”无效，应为：{'、'.join(ENFORCEMENT_CATEGORIES)}"))
+        errors += basis_errors(number, row)
     return errors + duplicate_errors(rows, "code", "事项编码")
+
+
+def basis_errors(number, row):
+    """The item's basis must be a current law of the catalogue (models/laws.py) and a provision of it."""
+    law, article = (row.get("basis_law") or "").strip().strip("《》"), (row.get("basis_article") or "").strip()
+    if not law or not article:
+        return []
+    if laws.find(law) is None:
+        return [RowError(number, f"设定依据《{law}》不在本局法律法规目录中（data/laws.yaml）或已废止，"
+                                 "请核对法规全称；新法规请先加入目录")]
+    if not laws.provisions_valid(article):
+        return [RowError(number, f"条款“{article}”应写成 第X条、第X条第X款 或 第X条第（X）项")]
+    return []
 
 
 def refuse_unless_valid(rows, errors, empty_reason):

@@ -3,8 +3,9 @@
 Every entry point (WeChat, the web form, Open311, the command line) files and handles complaints
 through these classes, so the rules hold for all of them:
 
-- the lifecycle 待受理 → 已受理 / 不予受理 → 办理中 → 已答复 → 办结 (→ 回访 satisfaction), with
-  working-day deadlines from configuration;
+- the lifecycle 待受理 → 已受理 / 不予受理 → 办理中 → 已答复 → 办结 (→ 回访 satisfaction), with the
+  deadlines of the rule set each kind of complaint follows (旅游投诉, 文化市场举报, 演出举报, 信访事项:
+  config `complaints.rules`, each limit with its source);
 - who may do what (受理员, 承办人, 负责人), and that a complaint about an officer is never seen,
   handled or assigned to that officer (回避);
 - every staff action is an append-only ComplaintEvent (who, when, what);
@@ -30,7 +31,7 @@ from peewee import (BooleanField, CharField, DateField, DateTimeField, FloatFiel
 from models.database import BaseModel, db
 from models.disclosure import Officer
 from models.staff import CLERK, HANDLER, HEAD, Staff, authorize
-from models.workdays import working_calendar
+from models.workdays import Deadline, working_calendar
 
 PENDING, ACCEPTED, REJECTED, IN_PROGRESS, ANSWERED, CLOSED = "待受理", "已受理", "不予受理", "办理中", "已答复", "办结"
 STATUSES = (PENDING, ACCEPTED, REJECTED, IN_PROGRESS, ANSWERED, CLOSED)
@@ -69,6 +70,27 @@ def category_by(config, name_or_code):
         if wanted in (category["name"].lower(), category["code"].lower()):
             return category
     return None
+
+
+def rules_of(config, category):
+    """The rule set (config complaints.rules) a category — a configured category or its code — follows."""
+    if isinstance(category, str):
+        category = category_by(config, category) or {}
+    code = category.get("rules", "petition")
+    return {"code": code, **complaint_settings(config)["rules"][code]}
+
+
+def due_date(config, rules, limit, start):
+    """The deadline of `limit` ("accept" or "answer") of a rule set, counted from `start`: working days
+    through the one calendar, else calendar days (the start day itself is not counted)."""
+    rule = rules[limit]
+    if rule.get("working"):
+        return working_calendar(config).add_workdays(start, rule["days"])
+    return Deadline(start + dt.timedelta(days=int(rule["days"])), provisional=False)
+
+
+def reject_reasons(config, rules):
+    return list(rules.get("reject_reasons") or []) + list(complaint_settings(config)["reject_reasons"])
 
 
 def mask_contact(text):
@@ -144,7 +166,7 @@ class Complaint(BaseModel):
                     return existing
             if check_limit:
                 cls.check_daily_limit(config, submitter, now)
-            due = working_calendar(config).add_workdays(now.date(), complaint_settings(config)["accept_within_workdays"])
+            due = due_date(config, rules_of(config, found), "accept", now.date())
             complaint = cls._create_with_ticket(
                 now, source=source, category=found["name"], category_code=found["code"], officer=officer,
                 content=content, location=(location or "").strip()[:500], lat=lat, lng=lng,
@@ -192,7 +214,7 @@ class Complaint(BaseModel):
         return None
 
     def accept(self, staff, now, config):
-        due = working_calendar(config).add_workdays(now.date(), complaint_settings(config)["answer_within_workdays"])
+        due = due_date(config, self.rules(config), "answer", now.date())
         self.accepted_on, self.answer_due, self.answer_due_provisional = now.date(), due.due, due.provisional
         return self._transition(staff, "accept", now, "",
                                 f"您的投诉（编号{self.ticket}）已受理，我们将在{due.due:%Y年%m月%d日}前答复您。"
@@ -201,7 +223,7 @@ class Complaint(BaseModel):
     def reject(self, staff, now, config, reason):
         reason = (reason or "").strip()
         if not reason:
-            raise ComplaintError("请写明不予受理的理由，如：" + "、".join(complaint_settings(config)["reject_reasons"]))
+            raise ComplaintError("请写明不予受理的理由，如：" + "、".join(reject_reasons(config, self.rules(config))))
         self.status_reason = reason
         return self._transition(staff, "reject", now, reason,
                                 f"您的投诉（编号{self.ticket}）经审查不予受理，理由：{reason}。"
@@ -306,6 +328,12 @@ class Complaint(BaseModel):
                     if s.role == HEAD or (self.assignee_id and s.officer_id == self.assignee_id)]
         return Staff.receivers((CLERK, HEAD), self.officer_id)
 
+    def due_basis(self, config):
+        """Where the deadline that matters now comes from: the rule set and its source."""
+        rules = self.rules(config)
+        limit = "accept" if self.status == PENDING else "answer"
+        return f"{rules['name']}，{rules[limit]['source']}"
+
     def due_is_provisional(self):
         return self.accept_due_provisional if self.status == PENDING else self.answer_due_provisional
 
@@ -318,21 +346,41 @@ class Complaint(BaseModel):
     def events(self):
         return list(self.event_log.order_by(ComplaintEvent.at, ComplaintEvent.id))
 
+    def rules(self, config):
+        """The rule set this complaint follows (by its category, as configured now)."""
+        return rules_of(config, self.category_code)
+
+    def deadlines(self, config):
+        """(accept, answer or None) as the rules and the calendar say now."""
+        rules = self.rules(config)
+        accept = due_date(config, rules, "accept", self.created_at.date())
+        answer = due_date(config, rules, "answer", self.accepted_on) if self.accepted_on else None
+        return accept, answer
+
     @classmethod
-    def recompute_provisional(cls, config, now):
-        """Recompute deadlines that rested on a guessed calendar, once a year's schedule is entered."""
-        calendar, settings_, changed = working_calendar(config), complaint_settings(config), 0
-        query = cls.select().where(cls.accept_due_provisional | cls.answer_due_provisional)
-        for complaint in query:
-            accept = calendar.add_workdays(complaint.created_at.date(), settings_["accept_within_workdays"])
-            complaint.accept_due, complaint.accept_due_provisional = accept.due, accept.provisional
-            if complaint.accepted_on:
-                answer = calendar.add_workdays(complaint.accepted_on, settings_["answer_within_workdays"])
-                complaint.answer_due, complaint.answer_due_provisional = answer.due, answer.provisional
+    def recompute_deadlines(cls, config, now):
+        """Bring every open complaint's deadlines to the rules and calendar in force — after a year's
+        holiday schedule is entered, or a rule set changed — recording each change in its history.
+        Returns how many changed."""
+        changed = 0
+        for complaint in cls.select().where(cls.status.in_(OPEN_STATUSES)):
+            accept, answer = complaint.deadlines(config)
+            before = (complaint.accept_due, complaint.accept_due_provisional, complaint.answer_due,
+                      complaint.answer_due_provisional)
+            after = (accept.due, accept.provisional, answer.due if answer else complaint.answer_due,
+                     answer.provisional if answer else complaint.answer_due_provisional)
+            if before == after:
+                continue
+            complaint.accept_due, complaint.accept_due_provisional, complaint.answer_due, \
+                complaint.answer_due_provisional = after
+            rules = complaint.rules(config)
             with db.atomic():
                 complaint.save()
-                ComplaintEvent.record(complaint, now, "recompute", actor="系统",
-                                      detail=f"受理期限{complaint.accept_due}，答复期限{complaint.answer_due or '-'}")
+                ComplaintEvent.record(
+                    complaint, now, "recompute", actor="系统",
+                    detail=f"按{rules['name']}办理规则重算：受理期限{before[0]}→{after[0]}，"
+                           f"答复期限{before[2] or '-'}→{after[2] or '-'}（{rules['accept']['source']}；"
+                           f"{rules['answer']['source']}）")
             changed += 1
         return changed
 

@@ -1,10 +1,14 @@
-"""事前公开 — what the bureau publishes before enforcement: who, on what basis, how."""
+"""事前公开 — what the bureau publishes before enforcement: who, on what basis, how; and the justice
+bureau's 合法性审核 of each published list."""
 import datetime as dt
-from functools import reduce
+import hashlib
+import json
 import operator
+from functools import reduce
 
-from peewee import CharField, DateField, IntegerField, TextField
+from peewee import CharField, DateField, DateTimeField, IntegerField, TextField
 
+from models import laws
 from models.database import BaseModel
 
 ENFORCEMENT_CATEGORIES = ("行政处罚", "行政强制", "行政检查", "行政许可", "行政确认", "行政奖励", "其他行政权力")
@@ -103,6 +107,11 @@ class EnforcementItem(BaseModel):
     def basis(self):
         return f"《{self.basis_law}》{self.basis_article}"
 
+    @property
+    def law(self):
+        """The cited law as in the catalogue (models/laws.py), or None when it is not (any more)."""
+        return laws.find(self.basis_law)
+
     @classmethod
     def search(cls, text, category=None):
         """Items matching every whitespace-separated term in name, category, basis or keywords;
@@ -153,6 +162,7 @@ class FlowStep(BaseModel):
     seq = IntegerField()
     title = CharField()
     detail = TextField(default="")
+    basis = TextField(default="")  # 《法规》第X条: where the step comes from
 
     class Meta:
         indexes = ((("category", "seq"), True),)
@@ -166,3 +176,64 @@ class FlowStep(BaseModel):
     @classmethod
     def flow(cls, category):
         return list(cls.select().where(cls.category == category).order_by(cls.seq))
+
+
+# The lists the justice bureau reviews before publication, and what each holds (what a review covers).
+PUBLISHED_LISTS = {
+    "行政执法事项清单": lambda: [[i.code, i.name, i.category, i.basis_law, i.basis_article, i.acting_body,
+                          i.responsible_body, i.penalty] for i in EnforcementItem.select().order_by(EnforcementItem.code)],
+    "随机抽查事项清单": lambda: [[i.name, i.subject, i.basis, i.target, i.content, i.ratio, i.method, i.frequency]
+                          for i in InspectionItem.published()],
+    "执法流程": lambda: [[s.category, s.seq, s.title, s.detail, s.basis]
+                     for s in FlowStep.select().order_by(FlowStep.category, FlowStep.seq)],
+}
+
+
+def list_hash(list_name):
+    """SHA-256 of a published list's content as it is now (canonical JSON)."""
+    content = json.dumps(PUBLISHED_LISTS[list_name](), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
+class ListReview(BaseModel):
+    """合法性审核 — the justice bureau's review of a published list, as staff entered it: by whom, the
+    document, the date, and a hash of what the list held then. Written once, never changed."""
+
+    list_name = CharField()
+    reviewed_on = DateField()
+    document_no = CharField()  # e.g. 奈司审〔2026〕12号
+    reviewer = CharField()  # e.g. 奈曼旗司法局
+    entered_by = CharField()
+    entered_at = DateTimeField(default=dt.datetime.now)
+    content_hash = CharField(max_length=64)
+
+    class Meta:
+        table_name = "list_review"
+        indexes = ((("list_name", "entered_at"), False),)
+
+    @classmethod
+    def record(cls, list_name, *, reviewed_on, document_no, reviewer, entered_by, now=None):
+        """Record that `list_name`, as it is now, passed review; returns the record."""
+        if list_name not in PUBLISHED_LISTS:
+            raise ValueError(f"没有“{list_name}”这份清单，可选：{'、'.join(PUBLISHED_LISTS)}")
+        if not (document_no or "").strip() or not (reviewer or "").strip():
+            raise ValueError("请写明审核机关和审核文号。")
+        return cls.create(list_name=list_name, reviewed_on=reviewed_on, document_no=document_no.strip(),
+                          reviewer=reviewer.strip(), entered_by=entered_by, entered_at=now or dt.datetime.now(),
+                          content_hash=list_hash(list_name))
+
+    @classmethod
+    def latest(cls, list_name):
+        return (cls.select().where(cls.list_name == list_name)
+                .order_by(cls.entered_at.desc(), cls.id.desc()).first())
+
+    @classmethod
+    def status(cls, list_name):
+        """(latest review or None, whether the list changed since it)."""
+        review = cls.latest(list_name)
+        return review, review is not None and review.content_hash != list_hash(list_name)
+
+    def save(self, *args, **kwargs):
+        if self.id is not None:
+            raise ValueError("审核记录不能修改；如录入有误，请再录入一条。")
+        return super().save(*args, **kwargs)

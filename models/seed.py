@@ -1,5 +1,6 @@
 """What a new installation starts with: the schema, the bureau's published lists (data/bureau.yaml),
 and, for `make run`, the demonstration case files (data/cases.yaml)."""
+import datetime
 import logging
 from pathlib import Path
 
@@ -18,10 +19,15 @@ def prepare_database(config, demo_cases=False):
     the demonstration cases. Returns (migrations applied, whether the lists were loaded, demo cases)."""
     from models.case_seed import seed_demo_cases
 
+    from models.complaints import Complaint
+
     with connection():
         applied = migrations.upgrade()
         seeded = seed_if_empty()
         demo = seed_demo_cases(config) if demo_cases else 0
+        # Open complaints follow the rules and calendar in force: a changed rule set or a newly
+        # entered holiday schedule moves their deadlines, recorded in each one's history.
+        Complaint.recompute_deadlines(config, datetime.datetime.now())
     return applied, seeded, demo
 
 
@@ -45,6 +51,30 @@ def seed_if_empty(path=SEED_PATH):
         for seq, inspection in enumerate(data["inspections"], start=1):
             InspectionItem.create(seq=seq, **inspection)
         for category, steps in data["flows"].items():
-            for seq, (title, detail) in enumerate(steps, start=1):
-                FlowStep.create(category=category, seq=seq, title=title, detail=detail)
+            for seq, (title, detail, *basis) in enumerate(steps, start=1):
+                FlowStep.create(category=category, seq=seq, title=title, detail=detail, basis="".join(basis))
     return True
+
+
+def update_lists(path=SEED_PATH):
+    """Bring the published lists of an existing database to data/bureau.yaml: items are added or
+    updated by code (all or nothing, as an Excel import), the inspection list and the flows are
+    replaced. Returns (items created, items updated, inspections, flow steps). Each changed list then
+    shows as not yet reviewed until its 合法性审核 is entered (ListReview)."""
+    from models.catalogue import import_items
+
+    data = load_seed(path)
+    defaults = data.get("item_defaults", {})
+    rows = [(number, {**defaults, **item}) for number, item in enumerate(data["items"], start=1)]
+    with db.atomic():
+        created, updated, _ = import_items(rows)
+        InspectionItem.delete().execute()
+        for seq, inspection in enumerate(data["inspections"], start=1):
+            InspectionItem.create(seq=seq, **inspection)
+        FlowStep.delete().execute()
+        steps = 0
+        for category, flow in data["flows"].items():
+            for seq, (title, detail, *basis) in enumerate(flow, start=1):
+                FlowStep.create(category=category, seq=seq, title=title, detail=detail, basis="".join(basis))
+                steps += 1
+    return created, updated, len(data["inspections"]), steps

@@ -58,6 +58,8 @@ ACTS = {
     "complaint.answer": Act("答复投诉", (HEAD,), _assigned_to, "已转您办理的承办人"),
     "complaint.close": Act("办结投诉", (CLERK, HEAD)),
     "complaint.visit": Act("记录回访", (CLERK, HEAD)),
+    # 事前公开 (models/disclosure.py): entering the justice bureau's 合法性审核 of a published list
+    "lists.review": Act("录入清单合法性审核", (HEAD,)),
     # 全过程记录 (models/cases.py): entries of a case are recorded by its handlers
     "case.list": Act("查看案件", ROLES),
     "case.open": Act("立案", (HEAD,), _handles, "本案承办人员"),

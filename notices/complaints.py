@@ -35,4 +35,4 @@ def remind_deadlines(config, today=None, now=None):
 
 
 def recompute_deadlines(config, now=None):
-    return Complaint.recompute_provisional(config, now or dt.datetime.now())
+    return Complaint.recompute_deadlines(config, now or dt.datetime.now())

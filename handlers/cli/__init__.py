@@ -5,6 +5,7 @@ from handlers.cli import badges, cases, chat, complaints, disclosure, ledger, se
 COMMANDS = [
     server.serve_command, server.init_db_command, server.migrate_command,  # running the service
     disclosure.import_items_command, disclosure.export_items_command,  # 事前公开: the item list in Excel
+    disclosure.lists_group,  # 事前公开: 合法性审核 of the lists, updates from data/bureau.yaml
     wechat.menu_command, chat.chat_command,  # the official account: menu, a terminal WeChat
     staff.staff_group,  # 工作人员 and their roles
     badges.badge_command, badges.officer_group, badges.import_officers_command,  # 亮证 and officers

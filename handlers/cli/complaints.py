@@ -202,6 +202,6 @@ def drain():
 
 @complaints.command("recompute")
 def recompute():
-    """Recompute provisional deadlines after a year's holiday schedule was entered in config.yaml."""
+    """Recompute open complaints' deadlines by the rules and calendar in force (after config changes)."""
     config = open_db()
-    click.echo(f"已重算{Complaint.recompute_provisional(config, dt.datetime.now())}件的期限。")
+    click.echo(f"已重算{Complaint.recompute_deadlines(config, dt.datetime.now())}件的期限。")

@@ -99,4 +99,5 @@ def status():
         return render_template("complaint_status.html", complaint=None, ticket=ticket,
                                error="编号或查询码不对，请核对后重试。微信里提交的投诉，请在公众号回复“查询 编号”。"), 404
     events = [e for e in complaint.events() if e.action not in ("reveal", "recompute")]
-    return render_template("complaint_status.html", complaint=complaint, events=events, error="", ticket=ticket)
+    return render_template("complaint_status.html", complaint=complaint, events=events, error="", ticket=ticket,
+                           config=config())

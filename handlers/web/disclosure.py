@@ -6,10 +6,10 @@ from the same model queries. No login: everything here is what the bureau must p
 import datetime as dt
 import unicodedata
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request, url_for
 
 from handlers.web.layout import bureau
-from models import EnforcementItem, FlowStep, InspectionItem, Officer
+from models import EnforcementItem, FlowStep, InspectionItem, ListReview, Officer, laws
 
 bp = Blueprint("pages", __name__)
 
@@ -46,12 +46,13 @@ def items():
     category = category if category in categories else ""
     found = EnforcementItem.search(query, category=category or None)
     return render_template("items.html", items=found, q=query, category=category, categories=categories,
-                           suggestions=SUGGESTED_KEYWORDS)
+                           suggestions=SUGGESTED_KEYWORDS, review=ListReview.status("行政执法事项清单"))
 
 
 @bp.route("/inspections")
 def inspections():
-    return render_template("inspections.html", inspections=InspectionItem.published())
+    return render_template("inspections.html", inspections=InspectionItem.published(),
+                           review=ListReview.status("随机抽查事项清单"))
 
 
 @bp.route("/officers")
@@ -63,7 +64,33 @@ def officers():
 @bp.route("/flows")
 def flows():
     flows = [(category, FlowStep.flow(category)) for category in FlowStep.categories()]
-    return render_template("flows.html", flows=flows, bureau=bureau())
+    return render_template("flows.html", flows=flows, bureau=bureau(), review=ListReview.status("执法流程"))
+
+
+@bp.route("/basis")
+def legal_basis():
+    """执法依据 — every law the bureau relies on, its version in force, and what cites it."""
+    config = current_app.config["SANXIANG"]
+    cited = {name: [] for name in laws.catalogue()}
+
+    def cite(text, label, link):
+        for name, provisions in laws.citations(text):
+            cited.setdefault(name, []).append((label, provisions, link))
+    for item in EnforcementItem.search(""):
+        cite(item.basis, f"{item.code} {item.name}", url_for("pages.items", q=item.code))
+    for inspection in InspectionItem.published():
+        cite(inspection.basis, f"抽查：{inspection.name}", url_for("pages.inspections"))
+    for step in FlowStep.select().order_by(FlowStep.category, FlowStep.seq):
+        cite(step.basis, f"流程：{step.category}·{step.title}", url_for("pages.flows"))
+    for remedy_ in config["remedy"]:
+        cite(remedy_["source"], f"救济：{remedy_['name']}", url_for("pages.remedy"))
+    catalogue = laws.catalogue()
+    rows = [(catalogue.get(name), name, uses) for name, uses in cited.items()]
+    rows.sort(key=lambda row: (KIND_ORDER.get(row[0].kind, 9) if row[0] else 9, row[1]))
+    return render_template("basis.html", rows=rows)
+
+
+KIND_ORDER = {"法律": 0, "行政法规": 1, "部门规章": 2, "规范性文件": 3}
 
 
 @bp.route("/remedy")

@@ -330,15 +330,16 @@ def query(ctx, arg=""):
     complaint = Complaint.by_ticket(match.group())
     if complaint is None or complaint.openid != ctx.openid:
         return "没有找到这个编号的投诉，或它不是用本微信提交的。网上提交的投诉请在网页上用编号和查询码查询。"
-    return status_text(complaint)
+    return status_text(complaint, ctx.config)
 
 
-def status_text(complaint):
+def status_text(complaint, config):
     lines = [f"投诉编号：{complaint.ticket}", f"类别：{complaint.category}", f"状态：{complaint.status}",
              f"提交时间：{complaint.created_at:%Y-%m-%d %H:%M}"]
     due = complaint.current_due()
     if due:
-        lines.append(f"办理期限：{due:%Y年%m月%d日}" + ("（估算）" if complaint.due_is_provisional() else ""))
+        lines.append(f"办理期限：{due:%Y年%m月%d日}" + ("（估算）" if complaint.due_is_provisional() else "")
+                     + f"（{complaint.due_basis(config)}）")
     if complaint.status_reason:
         lines.append(f"不予受理理由：{complaint.status_reason}")
     if complaint.answer:

@@ -4,7 +4,7 @@ from urllib.parse import quote
 from handlers.wechat.cache import cached_answer
 from handlers.wechat.paging import Paged
 from handlers.wechat.router import read_only, router
-from models import Bureau, EnforcementItem, FlowStep, InspectionItem, Officer
+from models import Bureau, EnforcementItem, FlowStep, InspectionItem, Officer, laws
 
 HELP_TEXT = (
     "您好！这里是奈曼旗文化和旅游局行政执法公示平台。您可以回复：\n"
@@ -15,6 +15,7 @@ HELP_TEXT = (
     "“抽查事项”：随机抽查事项清单\n"
     "“流程”：各类执法流程\n"
     "“救济”：行政复议、行政诉讼的途径和期限\n"
+    "“执法依据”：本局依据的法律法规及现行版本\n"
     "“投诉”：在线投诉举报（可匿名）；“投诉方式”：其他渠道\n"
     "也可以直接输入关键词查询执法事项，如“网吧”“旅行社”“假唱”。"
 )
@@ -72,7 +73,8 @@ def officers(ctx, arg=""):
 
 
 def item_block(item):
-    lines = [f"【{item.name}】", f"类别：{item.category}", f"依据：{item.basis}",
+    version = f"（{item.law.version_label}）" if item.law else ""
+    lines = [f"【{item.name}】", f"类别：{item.category}", f"依据：{item.basis}{version}",
              f"实施主体：{item.acting_body}；责任主体：{item.responsible_body}"]
     if item.penalty:
         lines.append(f"处罚：{item.penalty}")
@@ -86,7 +88,11 @@ def items(ctx, arg=""):
     if arg:
         return search_items(ctx, arg)
     found = EnforcementItem.search("")
-    return Paged(f"《行政执法事项清单》共{len(found)}项", [item_block(i) for i in found], page_link(ctx, "/items"))
+    # The whole list, one line per item (a search answers with the full entries): dozens of full
+    # entries would run to twenty chat pages.
+    blocks = [f"{i.code} {i.name}（{i.category}）\n依据：{i.basis}" for i in found]
+    title = f"《行政执法事项清单》共{len(found)}项。回复事项名称中的词（如“网吧”）可看处罚幅度"
+    return Paged(title, blocks, page_link(ctx, "/items"))
 
 
 @router.text_fallback
@@ -127,7 +133,16 @@ def flows(ctx, arg=""):
 
 def flow_block(category, steps=None):
     steps = FlowStep.flow(category) if steps is None else steps
-    return f"◆{category}\n" + "\n".join(f"{s.seq}. {s.title}：{s.detail}" for s in steps)
+    return f"◆{category}\n" + "\n".join(f"{s.seq}. {s.title}：{s.detail}" + (f"（{s.basis}）" if s.basis else "")
+                                       for s in steps)
+
+
+@router.keyword("执法依据", "法律依据", "法律法规")
+@cached_answer
+def legal_basis(ctx, arg=""):
+    """执法依据 — the laws the bureau relies on, each with the version in force."""
+    blocks = [f"《{law.name}》{law.kind}，{law.version_label}" for law in laws.catalogue().values()]
+    return Paged("本局执法依据的法律法规（现行版本）：", blocks, page_link(ctx, "/basis"))
 
 
 @router.keyword("救济渠道", "救济", "行政复议", "复议", "行政诉讼", "诉讼")

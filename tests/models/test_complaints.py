@@ -32,7 +32,8 @@ def people(app):
 
 
 def file(config, now=NOW, **kwargs):
-    fields = dict(category="网吧", content="网吧接纳未成年人上网，没有登记身份证。", submitter="wx:o_c", openid="o_c")
+    # 旅游投诉 (config complaints.rules.tourism): accepted within 5 working days, answered within 60 days.
+    fields = dict(category="旅行社", content="旅行社低价游强迫购物，导游不给发票。", submitter="wx:o_c", openid="o_c")
     fields.update(kwargs)
     return Complaint.file(config, now, **fields)
 
@@ -51,7 +52,7 @@ def test_lifecycle_order_is_enforced(config, people):
     with pytest.raises(ComplaintError, match="不能转办"):
         complaint.assign(clerk, NOW, config, people["officers"]["15052501003"])
     complaint.accept(clerk, NOW, config)
-    assert complaint.answer_due == dt.date(2026, 10, 26)  # 15 working days: 国庆 skipped, Saturday 10-10 worked
+    assert complaint.answer_due == dt.date(2026, 11, 28)  # 60 days from acceptance (《旅游投诉处理办法》)
     complaint.assign(clerk, NOW, config, people["officers"]["15052501003"])
     with pytest.raises(NotAllowed, match="办结投诉的权限：需要受理员或负责人角色"):
         complaint.close(handler, NOW, config)
@@ -142,6 +143,44 @@ def test_reminders_before_and_after_the_deadline(config, people):
     assert sorted({who for who, _ in texts}) == ["o_clerk", "o_head"]
     assert any("临近期限" in t for _, t in texts) and any("已超期" in t and "2个工作日" in t for _, t in texts)
     assert all(complaint.ticket in t for _, t in texts)
+
+
+@pytest.mark.parametrize("category, accept, answer", [
+    ("旅行社", dt.date(2026, 10, 12), dt.date(2026, 11, 28)),  # 旅游投诉: 5 working days (国庆 skipped), 60 days
+    ("网吧", dt.date(2026, 10, 14), dt.date(2026, 11, 28)),  # 文化市场举报: 《信访工作条例》 15 and 60 days
+    ("演出", dt.date(2026, 9, 29), dt.date(2026, 10, 6)),  # 演出举报: at once, result within 7 days
+])
+def test_each_kind_of_complaint_follows_its_rules(config, people, category, accept, answer):
+    complaint = file(config, category=category)
+    assert complaint.accept_due == accept
+    complaint.accept(people["clerk"], NOW, config)
+    assert complaint.answer_due == answer
+    rules = complaint.rules(config)
+    assert rules["accept"]["source"].startswith("《") and rules["answer"]["source"].startswith("《")
+
+
+def test_officer_complaints_are_petitions(config, people):
+    complaint = file(config, category="执法人员", officer=people["officers"]["15052501001"], content="检查时未出示执法证件。")
+    assert complaint.rules(config)["name"].startswith("信访事项") and complaint.accept_due == dt.date(2026, 10, 14)
+
+
+def test_tourism_complaints_may_be_refused_for_the_90_days(config, people):
+    complaint = file(config)
+    with pytest.raises(ComplaintError, match="90日"):
+        complaint.reject(people["clerk"], NOW, config, "")
+
+
+def test_a_changed_rule_moves_open_deadlines_with_a_record(config, people):
+    open_one, closed = file(config), file(config, content="旅行社擅自变更行程，要求退费。")
+    closed.reject(people["clerk"], NOW, config, "重复投诉（已受理）")
+    config["complaints"]["rules"]["tourism"]["accept"] = {"days": 3, "working": True, "source": "《旅游投诉处理办法》第十四条"}
+    assert recompute_deadlines(config, now=NOW) == 1  # only the open one
+    moved = Complaint.get_by_id(open_one.id)
+    assert moved.accept_due == dt.date(2026, 10, 9)
+    [event] = [e for e in moved.events() if e.action == "recompute"]
+    assert "旅游投诉" in event.detail and "2026-10-12→2026-10-09" in event.detail
+    assert Complaint.get_by_id(closed.id).accept_due == dt.date(2026, 10, 12)
+    assert recompute_deadlines(config, now=NOW) == 0
 
 
 def test_provisional_deadlines_are_recomputed_when_the_schedule_arrives(config):

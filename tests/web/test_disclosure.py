@@ -92,7 +92,7 @@ def test_items_search_filters(client, data):
     assert "以不合理的低价组织旅游活动" not in text
     # Every term must match: a narrower search finds fewer items.
     narrow = text_of(get_ok(client, "/items?q=网吧+身份证"))
-    assert "共 1 项" in narrow and "未核对、登记上网消费者有效身份证件" in narrow and "接纳未成年人" not in narrow
+    assert "共 1 项" in narrow and "核对、登记上网消费者的有效身份证件" in narrow and "接纳未成年人" not in narrow
 
 
 def test_items_search_marks_the_matching_words(client):

@@ -85,7 +85,7 @@ def test_unknown_event_is_silent(wechat_user):
 
 def test_search_with_several_terms_narrows(wechat_user):
     reply = wechat_user.say("网吧 身份证")
-    assert "未核对、登记上网消费者有效身份证件" in reply and "接纳未成年人" not in reply
+    assert "核对、登记上网消费者的有效身份证件" in reply and "接纳未成年人" not in reply
 
 
 def test_percent_and_underscore_are_literal(wechat_user):
