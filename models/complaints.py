@@ -129,6 +129,7 @@ class Complaint(BaseModel):
     accept_due_provisional = BooleanField(default=False)
     answer_due = DateField(null=True)
     answer_due_provisional = BooleanField(default=False)
+    trip_ended_on = DateField(null=True)  # 旅游投诉: the day the trip (contract) ended
 
     # -- filing ---------------------------------------------------------------------------------
     @classmethod
@@ -147,7 +148,7 @@ class Complaint(BaseModel):
     @classmethod
     def file(cls, config, now, *, category, content, submitter, source="wechat", officer=None,
              location="", lat=None, lng=None, contact="", openid=None, client_key=None, evidence=(),
-             check_limit=True):
+             check_limit=True, trip_ended_on=None):
         """Validate and store a new complaint with its evidence; queue the notices to staff."""
         found = category_by(config, category)
         if found is None:
@@ -159,6 +160,8 @@ class Complaint(BaseModel):
             raise ComplaintError(f"内容太长了，请控制在{CONTENT_MAX}字以内。")
         if officer is not None and not found.get("officer"):
             officer = None
+        if trip_ended_on is not None and trip_ended_on > now.date():
+            raise ComplaintError("旅游行程结束日期不能晚于今天；行程还没结束的，可以不填。")
         with db.atomic():
             if client_key:
                 existing = cls.get_or_none(cls.client_key == client_key)
@@ -172,7 +175,8 @@ class Complaint(BaseModel):
                 content=content, location=(location or "").strip()[:500], lat=lat, lng=lng,
                 contact=(contact or "").strip()[:200], openid=openid, submitter=submitter,
                 secret_code="".join(secrets.choice(CODE_ALPHABET) for _ in range(6)), client_key=client_key,
-                created_at=now, updated_at=now, accept_due=due.due, accept_due_provisional=due.provisional)
+                created_at=now, updated_at=now, accept_due=due.due, accept_due_provisional=due.provisional,
+                trip_ended_on=trip_ended_on if rules_of(config, found).get("filing_limit") else None)
             for item in evidence:
                 item.complaint = complaint
                 item.save()
@@ -327,6 +331,16 @@ class Complaint(BaseModel):
             return [s for s in Staff.receivers((HANDLER, HEAD), self.officer_id)
                     if s.role == HEAD or (self.assignee_id and s.officer_id == self.assignee_id)]
         return Staff.receivers((CLERK, HEAD), self.officer_id)
+
+    def filed_late(self, config):
+        """The filing limit this complaint missed, as words for staff (e.g. 旅游投诉 past 90 days), or ""."""
+        limit = self.rules(config).get("filing_limit")
+        if not limit or self.trip_ended_on is None:
+            return ""
+        days = (self.created_at.date() - self.trip_ended_on).days
+        if days <= limit["days"]:
+            return ""
+        return f"行程结束{days}日后提出，超过{limit['days']}日（{limit['source']}），可不予受理"
 
     def due_basis(self, config):
         """Where the deadline that matters now comes from: the rule set and its source."""

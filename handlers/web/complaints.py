@@ -59,7 +59,7 @@ def create():
     request.max_content_length = settings["max_evidence_bytes"] * settings["max_evidence"] + 65536
     form = request.form
     values = {key: form.get(key, "").strip() for key in
-              ("category", "officer", "content", "location", "lat", "lng", "contact", "form_token")}
+              ("category", "officer", "content", "location", "lat", "lng", "contact", "form_token", "trip_ended_on")}
     officer = Officer.by_cert_no(values["officer"])
     files = [f for f in request.files.getlist("evidence") if f and f.filename][: settings["max_evidence"]]
     try:
@@ -71,6 +71,7 @@ def create():
                 config(), now(), category=values["category"], content=values["content"], officer=officer,
                 location=values["location"], lat=_float(values["lat"]), lng=_float(values["lng"]),
                 contact=values["contact"], submitter=web_submitter(), source="web",
+                trip_ended_on=_day(values["trip_ended_on"]),
                 client_key=("web:" + values["form_token"][:40]) if values["form_token"] else None,
                 evidence=evidence)
     except DailyLimitReached as exc:
@@ -79,6 +80,16 @@ def create():
         return render_form(values, str(exc), 400)
     response = current_app.make_response(render_template("complaint_done.html", complaint=complaint))
     return send_after_response(response, config())  # staff hear of the new complaint at once
+
+
+def _day(text):
+    """The form's date field (yyyy-mm-dd from the browser's date picker); bad input is the filer's to fix."""
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ComplaintError("旅游行程结束日期请写成 2026-11-20 的形式，或者不填。") from None
 
 
 def _float(text):

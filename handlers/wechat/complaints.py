@@ -4,6 +4,7 @@
 every message from that user goes to it (router.intercept). `投诉 内容…` files in one message.
 The rules (limits, lifecycle, who may act) are in models.complaints; this module only talks.
 """
+import datetime as dt
 import logging
 import re
 
@@ -12,7 +13,7 @@ from wechatpy.exceptions import WeChatClientException
 from handlers.wechat.paging import Paged
 from handlers.wechat.router import normalize, router
 from models.complaints import (CLOSED, ComplaintError, Complaint, ComplaintDraft, DailyLimitReached,
-                               Evidence, category_by, complaint_settings)
+                               Evidence, category_by, complaint_settings, rules_of)
 from models.staff import Staff
 from models.disclosure import Officer
 from notices.wechat_api import make_client
@@ -32,6 +33,7 @@ EXPIRED = "您上次未完成的投诉超过{minutes}分钟没有操作，已自
 PROMPTS = {
     "officer": "请回复被投诉执法人员的执法证号或姓名；不清楚请回复“不清楚”。",
     "content": "请描述发生了什么：时间、场所或人员、经过（至少5个字）。",
+    "trip": "旅游行程是哪天结束的？请回复日期，如 2026-11-20 或 11月20日；还没结束或记不清请回复“跳过”。",
     "location": "在哪里发生的？请回复详细地址，或点“+”发送位置；不清楚请回复“跳过”。",
     "evidence": "如有照片、语音或视频，请直接发送（可多条）；发完请回复“好了”，没有请回复“跳过”。",
     "contact": "请留下姓名和电话，便于我们告知处理结果（严格保密）；不愿留下请回复“匿名”。",
@@ -159,8 +161,55 @@ def step_content(ctx, draft, text):
         return "请再具体一些（至少5个字）：时间、场所或人员、经过。" + HINT
     values = draft.values
     values["content"] = text[:2000]
-    draft.advance("location" if not values.get("location") else "evidence", values, ctx.now)
+    draft.advance(step_after_content(ctx, values), values, ctx.now)
     return prompt(ctx, draft)
+
+
+def step_after_content(ctx, values):
+    """A 旅游投诉 asks when the trip ended (its filing limit runs from then); then the place."""
+    if rules_of(ctx.config, values["category"]).get("filing_limit") and "trip_ended_on" not in values:
+        return "trip"
+    return "location" if not values.get("location") else "evidence"
+
+
+def read_day(text, today):
+    """A date as people type it — 2026-11-20, 2026年11月20日, 11月20日, 11.20, 昨天 — or None.
+
+    Without a year, the latest such day not after today."""
+    relative = {"今天": 0, "昨天": 1, "前天": 2}
+    if text in relative:
+        return today - dt.timedelta(days=relative[text])
+    full = re.search(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})", text)
+    short = re.search(r"(\d{1,2})\s*[-/.月]\s*(\d{1,2})", text)
+    try:
+        if full:
+            return dt.date(int(full.group(1)), int(full.group(2)), int(full.group(3)))
+        if short:
+            day = dt.date(today.year, int(short.group(1)), int(short.group(2)))
+            return day if day <= today else day.replace(year=today.year - 1)
+    except ValueError:
+        return None
+    return None
+
+
+def step_trip(ctx, draft, text):
+    values = draft.values
+    notice = ""
+    if text in SKIP_WORDS or "没结束" in text or "没有结束" in text:
+        values["trip_ended_on"] = None
+    else:
+        day = read_day(text, ctx.now.date())
+        if day is None:
+            return "没看懂这个日期。" + prompt(ctx, draft)
+        if day > ctx.now.date():
+            return "行程结束日期不能晚于今天。" + prompt(ctx, draft)
+        values["trip_ended_on"] = day.isoformat()
+        limit = rules_of(ctx.config, values["category"])["filing_limit"]
+        if (ctx.now.date() - day).days > limit["days"]:
+            notice = (f"提示：您的行程结束已超过{limit['days']}日。按{limit['source']}，旅游投诉应在旅游合同结束之日起"
+                      f"{limit['days']}日内提出，可能不予受理；旅行社、导游的违法行为我们仍会依法核查。\n")
+    draft.advance("location" if not values.get("location") else "evidence", values, ctx.now)
+    return notice + prompt(ctx, draft)
 
 
 def step_location(ctx, draft, text):
@@ -192,7 +241,7 @@ def step_confirm(ctx, draft, text):
     return submit(ctx, draft)
 
 
-STEPS = {"category": step_category, "officer": step_officer, "content": step_content,
+STEPS = {"category": step_category, "officer": step_officer, "content": step_content, "trip": step_trip,
          "location": step_location, "evidence": step_evidence, "contact": step_contact,
          "confirm": step_confirm}
 
@@ -240,6 +289,8 @@ def summary(ctx, draft):
         lines.append(f"被投诉人：{officer.name}（{officer.cert_no}）" if officer else "被投诉人：不清楚")
     content = values.get("content", "")
     lines.append("经过：" + (content if len(content) <= 200 else content[:199] + "…"))
+    if values.get("trip_ended_on"):
+        lines.append(f"行程结束：{values['trip_ended_on']}")
     lines.append("地点：" + (values.get("location") or ("已发送位置" if values.get("lat") else "未填写")))
     evidence = Evidence.pending(submitter_of(ctx))
     lines.append(f"证据：{len(evidence)}件" if evidence else "证据：无")
@@ -255,7 +306,8 @@ def submit(ctx, draft):
             ctx.config, ctx.now, category=values["category"], content=values.get("content", ""),
             officer=officer, location=values.get("location", ""), lat=values.get("lat"), lng=values.get("lng"),
             contact=values.get("contact", ""), openid=ctx.openid, submitter=submitter_of(ctx),
-            evidence=Evidence.pending(submitter_of(ctx)))
+            evidence=Evidence.pending(submitter_of(ctx)),
+            trip_ended_on=dt.date.fromisoformat(values["trip_ended_on"]) if values.get("trip_ended_on") else None)
     except DailyLimitReached as exc:
         draft.discard()
         return str(exc)
@@ -392,7 +444,8 @@ def todo_block(ctx, complaint):
         due = complaint.current_due()
         when = f"　期限{due:%m月%d日}" + (f"（已超期{-left}个工作日）" if left < 0 else f"（剩{left}个工作日）")
     content = complaint.content if len(complaint.content) <= 40 else complaint.content[:39] + "…"
-    return f"{complaint.ticket}　{complaint.category}　{complaint.status}{when}\n{content}"
+    late = "【超过投诉时效】" if complaint.filed_late(ctx.config) else ""
+    return f"{complaint.ticket}　{complaint.category}　{complaint.status}{when}{late}\n{content}"
 
 
 @router.staff("查看", "#查看 编号　详情和办理记录", SECTION)
@@ -403,6 +456,9 @@ def cmd_view(ctx, staff, rest):
              f"提交：{complaint.created_at:%Y-%m-%d %H:%M}（{complaint.source}）"]
     if complaint.officer_id:
         lines.append(f"被投诉人：{complaint.officer_label()}")
+    if complaint.trip_ended_on:
+        late = complaint.filed_late(ctx.config)
+        lines.append(f"行程结束：{complaint.trip_ended_on}" + (f"（{late}）" if late else ""))
     lines += [f"经过：{complaint.content[:300]}", f"地点：{complaint.location or '未填写'}",
               f"证据：{complaint.evidence.count()}件", f"联系方式：{complaint.masked_contact()}"]
     if complaint.assignee_id:

@@ -73,7 +73,8 @@ def officers(ctx, arg=""):
 
 
 def item_block(item):
-    version = f"（{item.law.version_label}）" if item.law else ""
+    law = item.law
+    version = f"（{law.version_label}{'' if law.verified else '；条文待核对'}）" if law else ""
     lines = [f"【{item.name}】", f"类别：{item.category}", f"依据：{item.basis}{version}",
              f"实施主体：{item.acting_body}；责任主体：{item.responsible_body}"]
     if item.penalty:

@@ -1,13 +1,15 @@
 """0003 — legal sources: each step of a published flow names its legal basis, and the 合法性审核 of each
 published list by the justice bureau is recorded (who reviewed it, the document, the date, and what the
-list held then, so a later change shows as not yet reviewed)."""
+list held then, so a later change shows as not yet reviewed); a 旅游投诉 keeps the day the trip ended,
+from which its 90-day filing limit runs."""
 import datetime
 
 from peewee import CharField, DateField, DateTimeField, Model, TextField
 
 
 def up(migrator, db):
-    migrator.migrate(migrator.add_column("flowstep", "basis", TextField(default="")))
+    migrator.migrate(migrator.add_column("flowstep", "basis", TextField(default="")),
+                     migrator.add_column("complaint", "trip_ended_on", DateField(null=True)))
 
     class ListReview(Model):
         list_name = CharField()
@@ -27,4 +29,4 @@ def up(migrator, db):
 
 def down(migrator, db):
     db.execute_sql("DROP TABLE list_review")
-    migrator.migrate(migrator.drop_column("flowstep", "basis"))
+    migrator.migrate(migrator.drop_column("flowstep", "basis"), migrator.drop_column("complaint", "trip_ended_on"))
