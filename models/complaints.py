@@ -52,7 +52,12 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 class ComplaintError(Exception):
-    """A rule said no; the message is Chinese and safe to show to the person who tried."""
+    """A rule said no; the message is Chinese and safe to show to the person who tried. `field` names the
+    input at fault, where there is one (a form marks it)."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.field = field
 
 
 class DailyLimitReached(ComplaintError):
@@ -152,16 +157,17 @@ class Complaint(BaseModel):
         """Validate and store a new complaint with its evidence; queue the notices to staff."""
         found = category_by(config, category)
         if found is None:
-            raise ComplaintError("请选择投诉类别：" + "、".join(c["name"] for c in complaint_settings(config)["categories"]))
+            raise ComplaintError("请选择投诉类别：" + "、".join(c["name"] for c in complaint_settings(config)["categories"]),
+                                 field="category")
         content = (content or "").strip()
         if len(content) < CONTENT_MIN:
-            raise ComplaintError(f"请把情况说清楚一些（至少{CONTENT_MIN}个字）：时间、地点、经过。")
+            raise ComplaintError(f"请把情况说清楚一些（至少{CONTENT_MIN}个字）：时间、地点、经过。", field="content")
         if len(content) > CONTENT_MAX:
-            raise ComplaintError(f"内容太长了，请控制在{CONTENT_MAX}字以内。")
+            raise ComplaintError(f"内容太长了，请控制在{CONTENT_MAX}字以内。", field="content")
         if officer is not None and not found.get("officer"):
             officer = None
         if trip_ended_on is not None and trip_ended_on > now.date():
-            raise ComplaintError("旅游行程结束日期不能晚于今天；行程还没结束的，可以不填。")
+            raise ComplaintError("旅游行程结束日期不能晚于今天；行程还没结束的，可以不填。", field="trip_ended_on")
         with db.atomic():
             if client_key:
                 existing = cls.get_or_none(cls.client_key == client_key)
@@ -457,7 +463,7 @@ class Evidence(BaseModel):
         """Write `content` to the content-addressed store (once per hash) and record it."""
         limit = complaint_settings(config)["max_evidence_bytes"]
         if len(content) > limit:
-            raise ComplaintError(f"文件太大（超过{limit // 1048576}MB），请压缩后再发。")
+            raise ComplaintError(f"文件太大（超过{limit // 1048576}MB），请压缩后再发。", field="evidence")
         digest = hashlib.sha256(content).hexdigest()
         target = evidence_root(config) / digest[:2] / digest
         if not target.exists():

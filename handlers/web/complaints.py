@@ -34,11 +34,11 @@ def web_submitter():
     return "web:" + hashlib.sha256(f"{config()['wechat']['token']}:{address}".encode()).hexdigest()[:20]
 
 
-def render_form(values=None, error="", status=200):
+def render_form(values=None, error="", status=200, error_field=None):
     values = values or {}
     officers = [o for o in Officer.search("") if o.verdict(now().date()) != "已注销"]
     return render_template("complaint_form.html", categories=complaint_settings(config())["categories"],
-                           officers=officers, values=values, error=error,
+                           officers=officers, values=values, error=error, error_field=error_field,
                            token=values.get("form_token") or secrets.token_urlsafe(16),
                            max_evidence=complaint_settings(config())["max_evidence"]), status
 
@@ -77,7 +77,7 @@ def create():
     except DailyLimitReached as exc:
         return render_form(values, str(exc), 429)
     except ComplaintError as exc:
-        return render_form(values, str(exc), 400)
+        return render_form(values, str(exc), 400, exc.field)
     response = current_app.make_response(render_template("complaint_done.html", complaint=complaint))
     return send_after_response(response, config())  # staff hear of the new complaint at once
 
@@ -89,7 +89,7 @@ def _day(text):
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise ComplaintError("旅游行程结束日期请写成 2026-11-20 的形式，或者不填。") from None
+        raise ComplaintError("旅游行程结束日期请写成 2026-11-20 的形式，或者不填。", field="trip_ended_on") from None
 
 
 def _float(text):

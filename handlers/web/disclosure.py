@@ -16,6 +16,18 @@ bp = Blueprint("pages", __name__)
 # A search box needs a few words; anything longer is cut, so a pasted essay still gets a page.
 MAX_QUERY_CHARS = 40
 SUGGESTED_KEYWORDS = ("网吧", "演出", "旅行社", "导游", "娱乐场所")
+# A page of a long list: short enough to read on a phone without a 6,000-pixel scroll.
+PAGE_SIZE = 10
+
+
+def one_page(rows, size=PAGE_SIZE):
+    """(rows of the requested page, page number, number of pages); a bad ?page= is page 1."""
+    pages = max(1, -(-len(rows) // size))
+    try:
+        page = min(max(int(request.args.get("page", 1)), 1), pages)
+    except ValueError:
+        page = 1
+    return rows[(page - 1) * size: page * size], page, pages
 
 
 def clean_query(raw):
@@ -45,8 +57,10 @@ def items():
     category = request.args.get("category", "")
     category = category if category in categories else ""
     found = EnforcementItem.search(query, category=category or None)
-    return render_template("items.html", items=found, q=query, category=category, categories=categories,
-                           suggestions=SUGGESTED_KEYWORDS, review=ListReview.status("行政执法事项清单"))
+    shown, page, pages = one_page(found)
+    return render_template("items.html", items=shown, total=len(found), page=page, pages=pages, q=query,
+                           category=category, categories=categories, suggestions=SUGGESTED_KEYWORDS,
+                           review=ListReview.status("行政执法事项清单"))
 
 
 @bp.route("/inspections")
@@ -58,7 +72,10 @@ def inspections():
 @bp.route("/officers")
 def officers():
     query = clean_query(request.args.get("q", ""))
-    return render_template("officers.html", officers=Officer.search(query), q=query, today=dt.date.today())
+    found = Officer.search(query)
+    shown, page, pages = one_page(found)
+    return render_template("officers.html", officers=shown, total=len(found), page=page, pages=pages, q=query,
+                           today=dt.date.today())
 
 
 @bp.route("/flows")

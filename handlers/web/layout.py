@@ -1,9 +1,11 @@
 """What every public page shares: the bureau's name in title and footer, the template filters, and
 the Chinese error pages (API clients keep a plain error)."""
+import gzip
 import logging
 import re
+from urllib.parse import urlsplit
 
-from flask import Blueprint, g, render_template, request
+from flask import Blueprint, g, redirect, render_template, request
 from markupsafe import Markup, escape
 from peewee import PeeweeException
 
@@ -12,6 +14,9 @@ from models import Bureau
 log = logging.getLogger(__name__)
 bp = Blueprint("layout", __name__)
 FALLBACK_NAME = "行政执法公示"
+LARGE_TEXT_COOKIE = "large"  # 大字 mode, remembered for a year
+GZIP_MIN_BYTES = 1024
+GZIP_TYPES = ("text/html", "text/css", "application/json", "text/plain")
 
 
 def bureau():
@@ -30,7 +35,44 @@ def bureau_context():
         # An error page must still render when the database is what failed.
         log.exception("bureau name unavailable")
         current = None
-    return {"bureau_name": current.name if current else FALLBACK_NAME}
+    return {"bureau_name": current.name if current else FALLBACK_NAME,
+            "large_text": request.cookies.get(LARGE_TEXT_COOKIE) == "1", "here": here()}
+
+
+def here():
+    """This page's address for the 大字 switch to come back to; an overlong query (an odd search) is
+    dropped rather than echoed into every link."""
+    query = request.query_string.decode("latin-1")
+    return request.path + (f"?{query}" if query and len(query) <= 200 else "")
+
+
+@bp.route("/text-size")
+def text_size():
+    """The 大字 switch on every page: remember the choice in a cookie and go back to the page."""
+    target = request.args.get("next") or "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/"):
+        target = "/"  # only our own pages: no open redirect
+    response = redirect(target.rstrip("?"))
+    response.set_cookie(LARGE_TEXT_COOKIE, "1" if request.args.get("large") == "1" else "0",
+                        max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
+
+
+@bp.after_app_request
+def compress(response):
+    """Pages go gzipped to a client that accepts it (a long list is mostly repeated markup)."""
+    if (request.path.startswith("/wechat") or response.direct_passthrough or response.status_code != 200
+            or "gzip" not in request.headers.get("Accept-Encoding", "")
+            or response.mimetype not in GZIP_TYPES or "Content-Encoding" in response.headers):
+        return response
+    body = response.get_data()
+    if len(body) < GZIP_MIN_BYTES:
+        return response
+    response.set_data(gzip.compress(body, compresslevel=6))
+    response.headers["Content-Encoding"] = "gzip"
+    response.vary.add("Accept-Encoding")
+    return response
 
 
 @bp.app_template_filter("highlight")

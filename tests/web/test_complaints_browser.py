@@ -20,6 +20,7 @@ def test_file_and_look_up_a_complaint_on_a_phone(live_server, phone):
     phone.fill("input[name=ticket]", ticket)
     phone.fill("input[name=code]", code)
     phone.click("button[type=submit]")
+    phone.get_by_role("heading", name="办理过程").wait_for()  # the answer page, not the form still unloading
     body = phone.locator("main").inner_text()
     assert "待受理" in body and "执法人员" in body
     assert "13811112222" not in phone.content() and "孙先生" not in phone.content()

@@ -75,10 +75,21 @@ def test_subject_shows_the_bureau(client, data):
     assert 'href="tel:12345"' in get_ok(client, "/subject").get_data(as_text=True)
 
 
+def all_pages(client, path):
+    """The text of every page of a paginated list, following its 下一页 links."""
+    texts, page = [], 1
+    while True:
+        text = text_of(get_ok(client, f"{path}{'&' if '?' in path else '?'}page={page}"))
+        texts.append(text)
+        if "下一页" not in text:
+            return " ".join(texts)
+        page += 1
+        assert page < 50
+
+
 def test_items_lists_the_whole_catalogue(client, data):
-    response = get_ok(client, "/items")
-    text = text_of(response)
-    assert f"共 {len(data['items'])} 项" in text
+    text = all_pages(client, "/items")
+    assert f"共 {len(data['items'])} 项" in text and "第 1 / " in text
     for item in data["items"]:
         for value in (item.name, item.category, item.basis, item.acting_body, item.responsible_body, item.penalty):
             assert value in text, (item.code, value)
@@ -195,7 +206,8 @@ def test_flows_are_numbered_steps_per_category(client, data):
     body, text = response.get_data(as_text=True), text_of(response)
     assert body.count('<ol class="steps">') == len(data["flows"])
     for category, steps in data["flows"]:
-        match = re.search(r'id="flow-\d+">' + re.escape(category) + r'</div>\s*<ol class="steps">(.*?)</ol>', body, re.S)
+        match = re.search(r'<h2 class="section" id="flow-\d+">' + re.escape(category) + r'</h2>\s*<ol class="steps">(.*?)</ol>',
+                          body, re.S)  # each procedure is a heading of its own
         assert match, category
         titles = re.findall(r"<li><b>(.*?)</b>", match.group(1))
         assert titles == [step.title for step in steps]
@@ -241,7 +253,7 @@ def follow_to_link(wechat_user, text):
 ])
 def test_links_in_chat_replies_open_the_same_data(wechat_user, client, question, expected):
     path = follow_to_link(wechat_user, question)
-    assert expected in text_of(get_ok(client, path))
+    assert expected in all_pages(client, path)
 
 
 def test_unknown_page_is_a_chinese_404(client, data):
@@ -278,7 +290,7 @@ def test_phone_reads_the_index_and_follows_links(phone, live_server):
         phone.wait_for_url(base + path)
         assert phone.locator("h1").inner_text() == heading
         assert scroll_width(phone) <= PHONE_WIDTH, path
-        phone.get_by_role("link", name="‹ 公示首页").click()
+        phone.get_by_role("link", name="公示首页", exact=True).click()  # the arrow is hidden from its name
         phone.wait_for_url(base + "/")
 
 
