@@ -102,9 +102,13 @@ def legal_basis():
     for remedy_ in config["remedy"]:
         cite(remedy_["source"], f"救济：{remedy_['name']}", url_for("pages.remedy"))
     catalogue = laws.catalogue()
-    rows = [(catalogue.get(name), name, uses) for name, uses in cited.items()]
-    rows.sort(key=lambda row: (KIND_ORDER.get(row[0].kind, 9) if row[0] else 9, row[1]))
-    return render_template("basis.html", rows=rows)
+    rows = [{"law": catalogue.get(name), "name": name, "uses": uses,
+             "kind": catalogue[name].kind if name in catalogue else "未列入目录"} for name, uses in cited.items()]
+    rows.sort(key=lambda row: (KIND_ORDER.get(row["kind"], 9), row["name"]))
+    groups = {}
+    for row in rows:  # 法律, then 行政法规, 部门规章, 规范性文件: the order of legal force
+        groups.setdefault(row["kind"], []).append(row)
+    return render_template("basis.html", groups=list(groups.items()))
 
 
 KIND_ORDER = {"法律": 0, "行政法规": 1, "部门规章": 2, "规范性文件": 3}
