@@ -164,6 +164,7 @@ class Complaint(BaseModel):
             raise ComplaintError(f"请把情况说清楚一些（至少{CONTENT_MIN}个字）：时间、地点、经过。", field="content")
         if len(content) > CONTENT_MAX:
             raise ComplaintError(f"内容太长了，请控制在{CONTENT_MAX}字以内。", field="content")
+        rules = rules_of(config, found)
         if officer is not None and not found.get("officer"):
             officer = None
         if trip_ended_on is not None and trip_ended_on > now.date():
@@ -175,14 +176,14 @@ class Complaint(BaseModel):
                     return existing
             if check_limit:
                 cls.check_daily_limit(config, submitter, now)
-            due = due_date(config, rules_of(config, found), "accept", now.date())
+            due = due_date(config, rules, "accept", now.date())
             complaint = cls._create_with_ticket(
                 now, source=source, category=found["name"], category_code=found["code"], officer=officer,
                 content=content, location=(location or "").strip()[:500], lat=lat, lng=lng,
                 contact=(contact or "").strip()[:200], openid=openid, submitter=submitter,
                 secret_code="".join(secrets.choice(CODE_ALPHABET) for _ in range(6)), client_key=client_key,
                 created_at=now, updated_at=now, accept_due=due.due, accept_due_provisional=due.provisional,
-                trip_ended_on=trip_ended_on if rules_of(config, found).get("filing_limit") else None)
+                trip_ended_on=trip_ended_on if rules.get("filing_limit") else None)
             for item in evidence:
                 item.complaint = complaint
                 item.save()

@@ -1,6 +1,5 @@
 """What a new installation starts with: the schema, the bureau's published lists (data/bureau.yaml),
 and, for `make run`, the demonstration case files (data/cases.yaml)."""
-import datetime
 import logging
 from pathlib import Path
 
@@ -19,15 +18,10 @@ def prepare_database(config, demo_cases=False):
     the demonstration cases. Returns (migrations applied, whether the lists were loaded, demo cases)."""
     from models.case_seed import seed_demo_cases
 
-    from models.complaints import Complaint
-
     with connection():
         applied = migrations.upgrade()
         seeded = seed_if_empty()
         demo = seed_demo_cases(config) if demo_cases else 0
-        # Open complaints follow the rules and calendar in force: a changed rule set or a newly
-        # entered holiday schedule moves their deadlines, recorded in each one's history.
-        Complaint.recompute_deadlines(config, datetime.datetime.now())
     return applied, seeded, demo
 
 
@@ -48,12 +42,20 @@ def seed_if_empty(path=SEED_PATH):
         defaults = data.get("item_defaults", {})
         for item in data["items"]:
             EnforcementItem.create(**{**defaults, **item})
-        for seq, inspection in enumerate(data["inspections"], start=1):
-            InspectionItem.create(seq=seq, **inspection)
-        for category, steps in data["flows"].items():
-            for seq, (title, detail, *basis) in enumerate(steps, start=1):
-                FlowStep.create(category=category, seq=seq, title=title, detail=detail, basis="".join(basis))
+        create_inspections_and_flows(data)
     return True
+
+
+def create_inspections_and_flows(data):
+    """The 随机抽查事项清单 and the flows of `data`, into tables the caller emptied; returns the step count."""
+    for seq, inspection in enumerate(data["inspections"], start=1):
+        InspectionItem.create(seq=seq, **inspection)
+    steps = 0
+    for category, flow in data["flows"].items():
+        for seq, (title, detail, *basis) in enumerate(flow, start=1):
+            FlowStep.create(category=category, seq=seq, title=title, detail=detail, basis="".join(basis))
+            steps += 1
+    return steps
 
 
 def update_lists(path=SEED_PATH):
@@ -69,12 +71,6 @@ def update_lists(path=SEED_PATH):
     with db.atomic():
         created, updated, _ = import_items(rows)
         InspectionItem.delete().execute()
-        for seq, inspection in enumerate(data["inspections"], start=1):
-            InspectionItem.create(seq=seq, **inspection)
         FlowStep.delete().execute()
-        steps = 0
-        for category, flow in data["flows"].items():
-            for seq, (title, detail, *basis) in enumerate(flow, start=1):
-                FlowStep.create(category=category, seq=seq, title=title, detail=detail, basis="".join(basis))
-                steps += 1
+        steps = create_inspections_and_flows(data)
     return created, updated, len(data["inspections"]), steps

@@ -156,20 +156,3 @@ def calendar_of(schedules=None):
 def working_calendar(config):
     """The working-day calendar of this configuration (chinese_calendar plus `workdays.schedules`)."""
     return calendar_of(load_schedules(config))
-
-
-# Shorthands over calendar_of(schedules), for a caller holding a year -> Schedule mapping.
-def classify(day, schedules=None):
-    return calendar_of(schedules).classify(day)
-
-
-def is_workday(day, schedules=None):
-    return calendar_of(schedules).is_workday(day)
-
-
-def add_workdays(start, count, schedules=None):
-    return calendar_of(schedules).add_workdays(start, count)
-
-
-def workdays_between(start, end, schedules=None):
-    return calendar_of(schedules).workdays_between(start, end)

@@ -5,6 +5,7 @@ serve with gunicorn.
     python bot.py init-db              the same preparation without serving
     python bot.py migrate [--list] [--new NAME]   apply pending schema migrations, list them, or write one
 """
+import datetime as dt
 import os
 import sys
 from pathlib import Path
@@ -14,12 +15,20 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from models import migrations
+from models.complaints import Complaint
 from models.database import connection
 from models.seed import prepare_database
 
 
 def prepare_and_report(config):
+    """What `serve` and `init-db` do before anything else; other commands only migrate and seed."""
     applied, seeded, demo = prepare_database(config, demo_cases=True)
+    with connection():
+        # Open complaints follow the rules and calendar in force: a changed rule set or a newly entered
+        # holiday schedule moves their deadlines, recorded in each one's history (also daily: the clock).
+        moved = Complaint.recompute_deadlines(config, dt.datetime.now())
+    if moved:
+        click.echo(f"已按现行办理规则重算{moved}件未办结投诉的期限（已记入办理记录）。")
     if applied:
         click.echo(f"数据库已升级：{'、'.join(applied)}。")
     if demo:

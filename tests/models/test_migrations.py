@@ -2,6 +2,7 @@
 tests/fixtures/legacy_2026_11/, with the data a bureau would have — the seeded lists, the demonstration
 case files with signed heads, staff and complaints) is upgraded in place: nothing is lost, the case
 file still verifies, and what the migrations build is what the models describe."""
+import datetime as dt
 import shutil
 import sqlite3
 import subprocess
@@ -83,10 +84,11 @@ def test_legacy_database_is_upgraded_in_place(legacy_app, database_url, tmp_path
 
     applied, seeded, _ = prepare_database(config)
     assert applied == ["0001_baseline", "0002_staff", "0003_legal_sources"] and not seeded  # the bureau's data is left as it was
-    after = counts()
-    # The open 网吧 complaint now follows the 文化市场举报 rules (config complaints.rules): its deadlines
-    # were recomputed, and the change is in its history; nothing else moved.
-    assert after == {**before, "complaint_event": before["complaint_event"] + 1}
+    assert counts() == before
+    # As `serve` does next: the open 网吧 complaint now follows the 文化市场举报 rules (config
+    # complaints.rules); its deadlines are recomputed, and the change goes into its history.
+    assert Complaint.recompute_deadlines(config, dt.datetime(2026, 11, 29, 8, 0)) == 1
+    assert counts() == {**before, "complaint_event": before["complaint_event"] + 1}
     [moved] = ComplaintEvent.select().where(ComplaintEvent.action == "recompute")
     assert "文化市场举报" in moved.detail and "《信访工作条例》" in moved.detail
     assert [bytes(e.leaf_hash) for e in LedgerEntry.select().order_by(LedgerEntry.seq)] == leaves

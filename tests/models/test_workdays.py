@@ -5,7 +5,7 @@ import pytest
 import yaml
 
 import settings
-from models.workdays import Deadline, add_workdays, classify, is_workday, load_schedules, workdays_between
+from models.workdays import Deadline, calendar_of, load_schedules
 
 D = dt.date
 
@@ -36,48 +36,48 @@ workdays:
     (D(2026, 11, 8), 0, D(2026, 11, 8)),
 ])
 def test_add_workdays_known_years(start, count, due):
-    assert add_workdays(start, count) == Deadline(due, provisional=False)
+    assert calendar_of().add_workdays(start, count) == Deadline(due, provisional=False)
 
 
 def test_make_up_workdays_are_workdays_and_holidays_are_not():
-    assert is_workday(D(2026, 2, 14)) and is_workday(D(2026, 10, 10))
-    assert not is_workday(D(2026, 10, 1)) and not is_workday(D(2026, 2, 16))
-    assert not is_workday(D(2026, 10, 11))  # an ordinary Sunday
+    assert calendar_of().is_workday(D(2026, 2, 14)) and calendar_of().is_workday(D(2026, 10, 10))
+    assert not calendar_of().is_workday(D(2026, 10, 1)) and not calendar_of().is_workday(D(2026, 2, 16))
+    assert not calendar_of().is_workday(D(2026, 10, 11))  # an ordinary Sunday
 
 
 def test_unknown_year_counts_monday_to_friday_and_is_provisional():
     # 2026-12-20 is a Sunday; 9 working days left in 2026, then 2027 from the Mon–Fri guess.
-    deadline = add_workdays(D(2026, 12, 20), 15)
+    deadline = calendar_of().add_workdays(D(2026, 12, 20), 15)
     assert deadline == Deadline(D(2027, 1, 8), provisional=True)
-    assert classify(D(2027, 1, 1)) == (True, False)
-    assert classify(D(2027, 1, 2)) == (False, False)
+    assert calendar_of().classify(D(2027, 1, 1)) == (True, False)
+    assert calendar_of().classify(D(2027, 1, 2)) == (False, False)
 
 
 def test_unknown_year_never_raises_far_ahead():
-    deadline = add_workdays(D(2030, 6, 1), 20)
+    deadline = calendar_of().add_workdays(D(2030, 6, 1), 20)
     assert deadline.provisional and deadline.due.weekday() < 5
 
 
 def test_schedule_from_config_replaces_the_guess():
     schedules = load_schedules(SCHEDULE_2027)
     # 2027-01-01 is a holiday: the 15th working day moves from 1-8 to 1-11, and is certain.
-    assert add_workdays(D(2026, 12, 20), 15, schedules) == Deadline(D(2027, 1, 11), provisional=False)
+    assert calendar_of(schedules).add_workdays(D(2026, 12, 20), 15) == Deadline(D(2027, 1, 11), provisional=False)
     # 春节 2027 in the entered schedule: Saturday 2-6 worked, 2-8..2-12 off.
-    assert add_workdays(D(2027, 2, 4), 1, schedules) == Deadline(D(2027, 2, 6), provisional=False)
-    assert add_workdays(D(2027, 2, 4), 2, schedules) == Deadline(D(2027, 2, 15), provisional=False)
-    assert is_workday("2027-02-20", schedules)
+    assert calendar_of(schedules).add_workdays(D(2027, 2, 4), 1) == Deadline(D(2027, 2, 6), provisional=False)
+    assert calendar_of(schedules).add_workdays(D(2027, 2, 4), 2) == Deadline(D(2027, 2, 15), provisional=False)
+    assert calendar_of(schedules).is_workday("2027-02-20")
 
 
 def test_known_years_ignore_the_config_schedule():
     schedules = load_schedules({"workdays": {"schedules": {2026: {"holidays": ["2026-11-09"]}}}})
-    assert is_workday(D(2026, 11, 9), schedules)
+    assert calendar_of(schedules).is_workday(D(2026, 11, 9))
 
 
 def test_workdays_between():
-    assert workdays_between(D(2026, 9, 30), D(2026, 10, 13)) == (5, False)
-    assert workdays_between(D(2026, 10, 13), D(2026, 9, 30)) == (-5, False)
-    assert workdays_between(D(2026, 10, 13), D(2026, 10, 13)) == (0, False)
-    assert workdays_between(D(2026, 12, 30), D(2027, 1, 4)) == (3, True)
+    assert calendar_of().workdays_between(D(2026, 9, 30), D(2026, 10, 13)) == (5, False)
+    assert calendar_of().workdays_between(D(2026, 10, 13), D(2026, 9, 30)) == (-5, False)
+    assert calendar_of().workdays_between(D(2026, 10, 13), D(2026, 10, 13)) == (0, False)
+    assert calendar_of().workdays_between(D(2026, 12, 30), D(2027, 1, 4)) == (3, True)
 
 
 def test_config_yaml_schedules_load():
