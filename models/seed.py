@@ -1,6 +1,5 @@
 """What a new installation starts with: the schema, the bureau's published lists (data/bureau.yaml),
 and, for `make run`, the demonstration case files (data/cases.yaml)."""
-import logging
 from pathlib import Path
 
 import yaml
@@ -10,7 +9,6 @@ from models.database import connection, db
 from models.disclosure import Bureau, EnforcementItem, FlowStep, InspectionItem, Officer
 
 SEED_PATH = Path(__file__).resolve().parent.parent / "data" / "bureau.yaml"
-log = logging.getLogger(__name__)
 
 
 def prepare_database(config, demo_cases=False):

@@ -4,7 +4,6 @@ The complainant's identity never appears on these pages beyond the filer's own c
 """
 import datetime as dt
 import hashlib
-import logging
 import secrets
 
 from flask import Blueprint, current_app, render_template, request
@@ -14,7 +13,6 @@ from models.complaints import ComplaintError, Complaint, DailyLimitReached, Evid
 from models.disclosure import Officer
 from notices.outbox import send_after_response
 
-log = logging.getLogger(__name__)
 bp = Blueprint("complaints", __name__, url_prefix="/complaints")
 
 MEDIA_KINDS = {"image": "image", "audio": "voice", "video": "video"}
