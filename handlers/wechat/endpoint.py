@@ -94,6 +94,7 @@ def receive():
     if message is None or not message.source:
         abort(400)
     ctx = context_for(message)
+    request.environ["sanxiang.msgid"] = str(getattr(message, "id", 0) or f"event:{message.time}")  # notices/logs.py
     reply_xml = answer(ctx, wechat)
     if not reply_xml:
         response = Response(SUCCESS, mimetype="text/plain")
