@@ -336,6 +336,7 @@ class SqliteFile:
 def soak(args, tmp):
     token = "soak-" + "".join(random.choices(string.ascii_lowercase + string.digits, k=16))
     run_id = "".join(random.choices(string.ascii_lowercase, k=3))
+    # --database-url: a PostgreSQL database to make a throwaway schema in, or "sqlite" for a temporary file
     database = Schema(args.database_url) if args.database_url.startswith("postgres") else SqliteFile(tmp / "soak.db")
     port = free_port()
     env = {**os.environ, "WECHAT_TOKEN": token, "WECHAT_AES_KEY": "", "WECHAT_APPID": "wx0000000000soak",
@@ -382,7 +383,6 @@ def soak(args, tmp):
         started = time.time()
         ours = drive(port, token, run_id, args.duration, args.connections, on_start=chaos_thread.start)
         chaos_thread.join(180)
-        ended = time.time()
 
         # The service came back by itself.
         back = None
