@@ -304,6 +304,23 @@ class Schema:
             connection.cursor().execute(f"CREATE SCHEMA {self.name}")
         sep = "&" if "?" in base_url else "?"
         self.url = f"{base_url}{sep}options=-csearch_path%3D{self.name}"
+        # The server's connections carry this name, so the soak can cut exactly those (drop_connections).
+        self.server_url = f"{self.url}&application_name={self.name}"
+
+    def drop_connections(self):
+        """Terminate every connection of the soak's server, as a restart would, without restarting the
+        cluster that others use; returns (when, how many)."""
+        import psycopg2
+
+        connection = psycopg2.connect(self.base)
+        connection.autocommit = True
+        cursor = connection.cursor()
+        at = time.time()
+        cursor.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s",
+                       (self.name,))
+        [(count,)] = cursor.fetchall()
+        connection.close()
+        return at, count
 
     def query(self, sql, *args):
         import psycopg2
@@ -324,7 +341,7 @@ class Schema:
 
 class SqliteFile:
     def __init__(self, path):
-        self.url = f"sqlite:///{path}"
+        self.url = self.server_url = f"sqlite:///{path}"
         self.path = path
 
     def query(self, sql, *args):
@@ -345,7 +362,8 @@ def soak(args, tmp):
     database = Schema(args.database_url) if args.database_url.startswith("postgres") else SqliteFile(tmp / "soak.db")
     port = free_port()
     env = {**os.environ, "WECHAT_TOKEN": token, "WECHAT_AES_KEY": "", "WECHAT_APPID": "wx0000000000soak",
-           "DATABASE_URL": database.url.replace("postgresql://", "postgres+pool://", 1) if args.pool else database.url,
+           "DATABASE_URL": (database.server_url.replace("postgresql://", "postgres+pool://", 1) if args.pool
+                            else database.server_url),
            "PORT": str(port), "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
            "LEDGER_KEY_PATH": str(tmp / "ledger.pem"), "LEDGER_FEED_PATH": str(tmp / "heads.txt"),
            "RECORDS_PATH": str(tmp / "records"), "COMPLAINT_EVIDENCE_PATH": str(tmp / "evidence"),
@@ -384,6 +402,9 @@ def soak(args, tmp):
             if args.pg_restart and isinstance(database, Schema):
                 time.sleep(max(0.0, args.duration * 0.5 - (time.time() - started)))
                 events["pg_restart"] = pg_restart()
+            if isinstance(database, Schema):
+                time.sleep(max(0.0, args.duration * 0.7 - (time.time() - started)))
+                events["dropped"] = database.drop_connections()
 
         chaos_thread = threading.Thread(target=chaos, daemon=True)
         started = time.time()
@@ -415,8 +436,12 @@ def soak(args, tmp):
         window = (events["pg_restart"][0], events["pg_restart"][1] + 2.0)
 
     def in_window(start, seconds):
-        """The request overlapped the restart: it was under way while PostgreSQL was down."""
-        return window is not None and start <= window[1] and start + seconds >= window[0]
+        """The request overlapped the restart (it was under way while PostgreSQL was down), or was under
+        way on a connection the soak cut: the fault itself. After it, the service must be whole."""
+        end = start + seconds
+        if window is not None and start <= window[1] and end >= window[0]:
+            return True
+        return "dropped" in events and start <= events["dropped"][0] <= end
 
     five = [r for r in ours["requests"] if isinstance(r[2], int) and r[2] >= 500]
     five_outside = [r for r in five if not in_window(r[0], r[1])]
@@ -466,7 +491,9 @@ def soak(args, tmp):
                    "complaints_unacknowledged": len(ours["complaints"]) - len(acknowledged),
                    "complaints_in_database": len(rows)},
         "events": {"kill_at": round(events["kill"][0] - started, 1) if "kill" in events else None,
-                   "pg_restart": [round(t - started, 1) for t in events["pg_restart"]] if "pg_restart" in events else None},
+                   "pg_restart": [round(t - started, 1) for t in events["pg_restart"]] if "pg_restart" in events else None,
+                   "connections_cut": ([round(events["dropped"][0] - started, 1), events["dropped"][1]]
+                                       if "dropped" in events else None)},
         "examples": {"lost": lost_outside[:5], "retry_bad": retry_bad[:5], "bad_replies": ours["bad_replies"][:5],
                      "5xx_outside": five_outside[:5], "missing": missing[:5]},
         "settings": {"duration": args.duration, "connections": args.connections, "workers": args.workers,
@@ -524,7 +551,8 @@ def main():
     ours = report["ours"]
     print(f"\nsoak: {args.duration}s, {args.connections} connections, gunicorn {args.workers} sync workers "
           f"(deploy/gunicorn.conf.py), {report['database']}, {os.cpu_count()} CPUs; worker killed at "
-          f"{report['events']['kill_at']}s, PostgreSQL restarted at {report['events']['pg_restart']}")
+          f"{report['events']['kill_at']}s, PostgreSQL restarted at {report['events']['pg_restart']}, "
+          f"server's database connections cut at [s, count] {report['events']['connections_cut']}")
     rows = [("sanxiang /wechat, the whole run with the faults", ours),
             ("sanxiang /wechat, before the first fault", report["ours_before_faults"])]
     if "echo" in report:
