@@ -60,6 +60,7 @@ EVENTS = ["subscribe", "click:ITEMS", "click:OFFICERS"]
 DIALOGUE = [("投诉", "类别"), ("网吧", "发生了什么"), (None, "在哪里"), ("大沁他拉镇某街某网吧", "照片"), ("跳过", "姓名和电话"),
             ("匿名", "提交"), ("提交", "投诉编号")]
 TICKET = re.compile(r"投诉编号：(TS\d{10})")
+APOLOGY = "您的消息没有处理成功"  # both of the endpoint's apologies (handlers/wechat/endpoint.py)
 COMPLAINT_SHARE = 0.05   # of scenarios that are complaint dialogues (7 messages each: about a quarter of messages)
 RETRY_SHARE = 0.05       # of messages delivered again, identically, after the first try was given up on
 TRIES = 3                # WeChat tries a delivery three times
@@ -89,6 +90,7 @@ class Client:
         self.complaints = []    # (token, ticket or None)
         self.lost = []          # deliveries that got no 200 in three tries: (start, text, statuses)
         self.bad_replies = []   # 200 answers that were not what the step expected
+        self.apologies = []     # 200 answers saying the message was not handled (database busy or down)
 
     def message_id(self):
         """Unique in the run and across runs: run, process and connection in the high digits."""
@@ -138,6 +140,8 @@ class Client:
             self.lost.append((began, time.time() - began, text or event, statuses))
             return None
         reply = reply_text(first)
+        if APOLOGY in reply:  # "busy" or "something went wrong": answered, but the message was not handled
+            self.apologies.append((began, time.time() - began, text or event))
         if retried or self.random.random() < RETRY_SHARE:
             start = time.time()
             status, data = self.post(path, body)  # the same delivery once more: the same answer
@@ -205,7 +209,7 @@ def client_process(args):
     for thread in threads:
         thread.join()
     return {key: sum((getattr(c, key) for c in clients), [])
-            for key in ("requests", "retries", "complaints", "lost", "bad_replies")}
+            for key in ("requests", "retries", "complaints", "lost", "bad_replies", "apologies")}
 
 
 def drive(port, token, run_id, seconds, connections, echo=False, on_start=None, share=COMPLAINT_SHARE):
@@ -459,6 +463,7 @@ def soak(args, tmp):
     # WeChat spreads its three tries over about 15 s; the soak, short of time, over about 1 s, so a
     # message all of whose tries fell in the restart is the restart's, like its 5xx.
     lost_outside = [m for m in ours["lost"] if not in_window(m[0], m[1])]
+    apologies_outside = [m for m in ours["apologies"] if not in_window(m[0], m[1])]
     secrets_logged = [w for w in ("signature=", "nonce=", "echostr=", "msg_signature=") if w in web_log]
     msgid_logged = '"msgid"' in web_log
 
@@ -473,6 +478,8 @@ def soak(args, tmp):
           f"{len(ours['retries'])} (outside the restart)", not retry_bad and ours["retries"])
     check(f"acknowledged complaints present exactly once: {len(acknowledged) - len(missing)} of {len(acknowledged)}; "
           f"complaints filed twice: {len(doubled)}", acknowledged and not missing and not doubled)
+    check(f"apologies (message not handled) outside the faults: {len(apologies_outside)} (target 0; "
+          f"{len(ours['apologies']) - len(apologies_outside)} during them)", not apologies_outside)
     check(f"unexpected answers in complaint dialogues: {len(ours['bad_replies'])}", not ours["bad_replies"])
     check(f"killed worker replaced: {len(workers_now)} of {args.workers} workers", len(workers_now) == args.workers
           and "kill" in events)
@@ -494,7 +501,7 @@ def soak(args, tmp):
                    "pg_restart": [round(t - started, 1) for t in events["pg_restart"]] if "pg_restart" in events else None,
                    "connections_cut": ([round(events["dropped"][0] - started, 1), events["dropped"][1]]
                                        if "dropped" in events else None)},
-        "examples": {"lost": lost_outside[:5], "retry_bad": retry_bad[:5], "bad_replies": ours["bad_replies"][:5],
+        "examples": {"lost": lost_outside[:5], "apologies": apologies_outside[:5], "retry_bad": retry_bad[:5], "bad_replies": ours["bad_replies"][:5],
                      "5xx_outside": five_outside[:5], "missing": missing[:5]},
         "settings": {"duration": args.duration, "connections": args.connections, "workers": args.workers,
                      "cpus": os.cpu_count()},
