@@ -23,6 +23,7 @@ ENV_OVERRIDES = {
     "WECHAT_TOKEN": ("wechat", "token"),
     "WECHAT_AES_KEY": ("wechat", "aes_key"),
     "WECHAT_APPID": ("wechat", "appid"),
+    "WECHAT_MODE": ("wechat", "mode"),  # plaintext | compatible | safe (handlers/wechat/endpoint.py)
     "WECHAT_SECRET": ("wechat", "secret"),
     "WECHAT_API_BASE": ("wechat", "api_base"),
     "LEDGER_KEY_PATH": ("ledger", "private_key_path"),  # tree-head signing key (models/treehead.py)

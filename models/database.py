@@ -41,6 +41,24 @@ def open_configured(config):
     return open_database(resolve_database_url(config["database"]["url"]))
 
 
+_redis_clients = {}
+
+
+def redis_client(config):
+    """The Redis client of `config` (redis.url, REDIS_URL), one per process and URL; None without one.
+
+    Redis is optional: the embedded default keeps what it would share in the database instead."""
+    url = (config.get("redis") or {}).get("url")
+    if not url:
+        return None
+    client = _redis_clients.get(url)
+    if client is None:
+        import redis
+
+        client = _redis_clients[url] = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    return client
+
+
 def is_sqlite():
     return isinstance(db.obj, SqliteDatabase)
 

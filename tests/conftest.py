@@ -58,8 +58,24 @@ def database_url(request, tmp_path):
 
 def make_config(database_url, **wechat):
     return {"database": {"url": database_url},
-            "wechat": {"token": TOKEN, "aes_key": AES_KEY, "appid": APPID, **wechat},
+            # Compatible mode: most tests post plaintext; test_endpoint covers safe mode.
+            "wechat": {"token": TOKEN, "aes_key": AES_KEY, "appid": APPID, "mode": "compatible", **wechat},
             "server": {"public_base_url": "http://testserver"}}
+
+
+@pytest.fixture
+def redis_url():
+    """The test Redis (TEST_REDIS_URL; .ci/run sets it), emptied of this app's keys afterwards."""
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        pytest.skip("TEST_REDIS_URL not set (.ci/run sets it)")
+    client = redis.Redis.from_url(url)
+    yield url
+    for key in client.scan_iter("sanxiang*"):
+        client.delete(key)
+    client.close()
 
 
 @pytest.fixture
@@ -91,8 +107,10 @@ class WeChatUser:
     def __init__(self, client, app, openid="o_citizen_1"):
         self.client, self.app, self.openid = client, app, openid
 
-    def query(self, timestamp=None, nonce="12345"):
-        return signed_query(TOKEN, int(timestamp or self.app.config["CLOCK"]()), nonce)
+    def query(self, timestamp=None, nonce=None):
+        """A freshly signed query: WeChat signs each request with a new nonce, and the endpoint accepts
+        a (timestamp, nonce) pair with one body only."""
+        return signed_query(TOKEN, int(timestamp or self.app.config["CLOCK"]()), nonce or uuid.uuid4().hex[:10])
 
     def post(self, xml, query=None, **kwargs):
         return self.client.post("/wechat", query_string=query or self.query(), data=xml,
@@ -139,7 +157,7 @@ def live_server(tmp_path_factory):
     fake = FakeWeChat().start()
     db_path = tmp_path_factory.mktemp("live") / "live.db"
     env = {**os.environ, "PORT": str(port), "DATABASE_URL": f"sqlite:///{db_path}",
-           "WECHAT_TOKEN": TOKEN, "WECHAT_AES_KEY": AES_KEY, "WECHAT_APPID": APPID,
+           "WECHAT_TOKEN": TOKEN, "WECHAT_AES_KEY": AES_KEY, "WECHAT_APPID": APPID, "WECHAT_MODE": "compatible",
            "WECHAT_API_BASE": fake.api_base, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
            # keep the server's files in the test's own folder, not the project's var/
            "LEDGER_KEY_PATH": str(db_path.parent / "ledger.pem"), "RECORDS_PATH": str(db_path.parent / "records"),
