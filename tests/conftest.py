@@ -165,7 +165,7 @@ def live_server(tmp_path_factory):
     # The server's log goes to a file: a pipe nobody reads would fill up and stall the server.
     log = open(db_path.parent / "server.log", "w")
     process = subprocess.Popen([sys.executable, "bot.py", "serve"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=log)
+                               stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_serving(base, process, log)

@@ -56,3 +56,18 @@ def test_concurrent_duplicate_deliveries_answered_once(live_server):
     assert rows == 1
     # The paging state was written once: page 2 (index 1) is next, not page 3.
     assert json.loads(pages)["page"] == 1
+
+
+def test_the_access_log_keeps_no_signed_query(live_server):
+    """Anyone reading the log must not find a signed query they could use within the replay window."""
+    from pathlib import Path
+
+    config = {"wechat": {"token": live_server["env"]["WECHAT_TOKEN"], "aes_key": live_server["env"]["WECHAT_AES_KEY"],
+                         "appid": live_server["env"]["WECHAT_APPID"]}}
+    status, _ = post_message(live_server["url"] + "/wechat", config, inbound_xml("o_log", text="帮助"), encrypt=True)
+    assert status == 200
+    log = Path(live_server["db_path"]).parent / "server.log"
+    wait_until(lambda: "POST /wechat " in log.read_text(), 5, "the access log has no line for the message")
+    text = log.read_text()
+    for secret in ("signature=", "msg_signature", "nonce=", "echostr", "timestamp="):
+        assert secret not in text
