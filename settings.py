@@ -18,6 +18,8 @@ DEFAULT_CONFIG_PATH = ROOT / "config.yaml"
 ENV_OVERRIDES = {
     "PORT": ("server", "port"),
     "PUBLIC_BASE_URL": ("server", "public_base_url"),
+    "SECRET_KEY": ("server", "secret_key"),  # signs the session that carries form tokens (handlers/web/guard.py)
+    "TRUSTED_PROXIES": ("server", "trusted_proxies"),
     "DATABASE_URL": ("database", "url"),
     "REDIS_URL": ("redis", "url"),
     "WECHAT_TOKEN": ("wechat", "token"),

@@ -63,6 +63,18 @@ def is_sqlite():
     return isinstance(db.obj, SqliteDatabase)
 
 
+def write_transaction():
+    """A transaction that holds the write lock from its first statement.
+
+    SQLite's default (deferred) transaction reads from a snapshot and asks for the write lock only
+    at its first write; if another connection (a page view counting a scan, the clock, the command
+    line) committed in between, that write fails at once with SQLITE_BUSY_SNAPSHOT. BEGIN IMMEDIATE
+    takes the lock first, so the handler reads and writes one consistent state. PostgreSQL's row
+    locks and the unique key need nothing more.
+    """
+    return db.atomic("IMMEDIATE") if is_sqlite() else db.atomic()
+
+
 @contextmanager
 def connection(keep_sqlite_open=False):
     """A connection for work outside a request: a job of the clock, a push after the response, a

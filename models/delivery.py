@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 from peewee import CharField, DateTimeField, InterfaceError, OperationalError, TextField
 
-from models.database import BaseModel, connection, db, is_sqlite
+from models.database import BaseModel, connection, db, is_sqlite, write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -51,18 +51,6 @@ def write_turn():
 def is_private_sqlite():
     """An in-memory SQLite database: each connection (each thread) sees a database of its own."""
     return is_sqlite() and (db.obj.database in ("", ":memory:") or db.obj.database.startswith("file:"))
-
-
-def write_transaction():
-    """A transaction that holds the write lock from its first statement.
-
-    SQLite's default (deferred) transaction reads from a snapshot and asks for the write lock only
-    at its first write; if another connection (a page view counting a scan, the clock, the command
-    line) committed in between, that write fails at once with SQLITE_BUSY_SNAPSHOT. BEGIN IMMEDIATE
-    takes the lock first, so the handler reads and writes one consistent state. PostgreSQL's row
-    locks and the unique key need nothing more.
-    """
-    return db.atomic("IMMEDIATE") if is_sqlite() else db.atomic()
 
 
 class _AlreadyAnswered(Exception):

@@ -1,6 +1,7 @@
 """Shared fixtures: a seeded database (SQLite, and PostgreSQL when TEST_DATABASE_URL is set), the app,
 a WeChat-speaking test client, a live gunicorn server and a fake WeChat API."""
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -126,6 +127,30 @@ class WeChatUser:
         response = self.post(inbound_xml(self.openid, event=event))
         assert response.status_code == 200, response.data
         return response.data.decode() if response.data == b"success" else parse_message(response.data).content
+
+
+class Visitor:
+    """A browser's visit: the session cookie kept, and each form posted with the CSRF token the page
+    gave it (as the real pages do). Anything else is the test client's own."""
+
+    CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+    def __init__(self, client):
+        self.client = client
+
+    def csrf_token(self, page="/complaints/status"):
+        return self.CSRF_FIELD.search(self.client.get(page).get_data(as_text=True)).group(1)
+
+    def post(self, path, data=None, **kwargs):
+        return self.client.post(path, data={"csrf_token": self.csrf_token(), **(data or {})}, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+
+@pytest.fixture
+def visitor(app):
+    return Visitor(app.test_client())
 
 
 @pytest.fixture
