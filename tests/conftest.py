@@ -1,5 +1,6 @@
 """Shared fixtures: a seeded database (SQLite, and PostgreSQL when TEST_DATABASE_URL is set), the app,
 a WeChat-speaking test client, a live gunicorn server and a fake WeChat API."""
+import contextlib
 import os
 import re
 import socket
@@ -61,7 +62,7 @@ def make_config(database_url, **wechat):
     return {"database": {"url": database_url},
             # Compatible mode: most tests post plaintext; test_endpoint covers safe mode.
             "wechat": {"token": TOKEN, "aes_key": AES_KEY, "appid": APPID, "mode": "compatible", **wechat},
-            "server": {"public_base_url": "http://testserver"}}
+            "server": {"public_base_url": "http://testserver", "secret_key": "test-secret"}}
 
 
 @pytest.fixture
@@ -178,15 +179,22 @@ def free_port():
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
     """`python bot.py serve` (gunicorn, 2 workers) on a free port with its own SQLite database."""
+    with serving(tmp_path_factory.mktemp("live")) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def serving(folder, **extra_env):
+    """Run `python bot.py serve` with its database and files in `folder`, `extra_env` added."""
     port = free_port()
     fake = FakeWeChat().start()
-    db_path = tmp_path_factory.mktemp("live") / "live.db"
+    db_path = folder / "live.db"
     env = {**os.environ, "PORT": str(port), "DATABASE_URL": f"sqlite:///{db_path}",
            "WECHAT_TOKEN": TOKEN, "WECHAT_AES_KEY": AES_KEY, "WECHAT_APPID": APPID, "WECHAT_MODE": "compatible",
            "WECHAT_API_BASE": fake.api_base, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
            # keep the server's files in the test's own folder, not the project's var/
            "LEDGER_KEY_PATH": str(db_path.parent / "ledger.pem"), "RECORDS_PATH": str(db_path.parent / "records"),
-           "COMPLAINT_EVIDENCE_PATH": str(db_path.parent / "evidence")}
+           "COMPLAINT_EVIDENCE_PATH": str(db_path.parent / "evidence"), "SECRET_KEY": "live-test-secret", **extra_env}
     # The server's log goes to a file: a pipe nobody reads would fill up and stall the server.
     log = open(db_path.parent / "server.log", "w")
     process = subprocess.Popen([sys.executable, "bot.py", "serve"], cwd=ROOT, env=env,
