@@ -22,6 +22,7 @@ ENV_OVERRIDES = {
     "TRUSTED_PROXIES": ("server", "trusted_proxies"),
     "DATABASE_URL": ("database", "url"),
     "REDIS_URL": ("redis", "url"),
+    "REDIS_PREFIX": ("redis", "prefix"),  # keys of this installation in a shared Redis
     "WECHAT_TOKEN": ("wechat", "token"),
     "WECHAT_AES_KEY": ("wechat", "aes_key"),
     "WECHAT_APPID": ("wechat", "appid"),

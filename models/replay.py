@@ -48,12 +48,12 @@ class ReplayRecord:
 class RedisReplayRecord(ReplayRecord):
     """SET NX with an expiry: one round trip for a new pair, two for a retry."""
 
-    def __init__(self, window_seconds, client):
+    def __init__(self, window_seconds, client, prefix="sanxiang"):
         super().__init__(window_seconds)
-        self.client = client
+        self.client, self.prefix = client, prefix
 
     def _put_if_absent(self, key, digest):
-        key = "sanxiang:nonce:" + key
+        key = f"{self.prefix}:nonce:{key}"
         if self.client.set(key, digest, nx=True, ex=self.window):
             return None
         stored = self.client.get(key)
@@ -139,7 +139,7 @@ def replay_record(config, redis_client=None):
     """The record for this deployment: Redis if configured, else beside (or in) the database."""
     window = config["wechat"]["replay_window_seconds"]
     if redis_client is not None:
-        return RedisReplayRecord(window, redis_client)
+        return RedisReplayRecord(window, redis_client, config["redis"].get("prefix") or "sanxiang")
     if not is_sqlite():
         return PostgresReplayRecord(window)  # its table: models/migrations/0007_used_nonce.py
     path = db.obj.database

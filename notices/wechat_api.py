@@ -44,7 +44,9 @@ class ConfiguredWeChatClient(WeChatClient):
 
 def session_storage(config):
     client = redis_client(config)
-    return RedisStorage(client, prefix="sanxiang") if client is not None else MemoryStorage()
+    if client is None:
+        return MemoryStorage()
+    return RedisStorage(client, prefix=config["redis"].get("prefix") or "sanxiang")
 
 
 def make_client(config):

@@ -21,7 +21,14 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from settings import ROOT
 
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=False)
+
+
+def client_key():
+    """Whom a limit counts: the client's address, under this installation's prefix (a shared Redis)."""
+    return f"{(current_app.config['SANXIANG'].get('redis') or {}).get('prefix') or 'sanxiang'}:{get_remote_address()}"
+
+
+limiter = Limiter(key_func=client_key, default_limits=[], headers_enabled=False)
 
 
 def refused(response):
@@ -78,7 +85,6 @@ def install(app):
     app.config.setdefault("WTF_CSRF_SSL_STRICT", False)
     app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
     app.config.setdefault("RATELIMIT_STORAGE_URI", (config.get("redis") or {}).get("url") or "memory://")
-    app.config.setdefault("RATELIMIT_KEY_PREFIX", "sanxiang-limits")
     csrf.init_app(app)
     # Not forms: WeChat's messages are signed; Open311 callers authenticate with their api_key.
     csrf.exempt("handlers.wechat.endpoint.receive")

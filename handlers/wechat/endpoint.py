@@ -83,10 +83,16 @@ def is_encrypted():
     return "encrypt_type" in request.args and request.args["encrypt_type"] == "aes"
 
 
-@bp.errorhandler(HTTPException)
 def plain_refusal(error):
     """WeChat and forgers alike get a bare status line: no page, no trace."""
     return Response(f"{error.code} {error.name}", status=error.code, mimetype="text/plain")
+
+
+# By code as well as by class: Flask prefers any handler for the code (the public pages' Chinese
+# error pages) to a blueprint's handler for the class.
+bp.register_error_handler(HTTPException, plain_refusal)
+for _code in (400, 403, 404, 405, 413, 429):
+    bp.register_error_handler(_code, plain_refusal)
 
 
 @bp.get("/wechat")

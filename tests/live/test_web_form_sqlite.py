@@ -25,7 +25,7 @@ def file_complaint(base, n):
 
 
 def test_forty_in_a_row_and_four_at_once(tmp_path):
-    with serving(tmp_path, TRUSTED_PROXIES="1") as server:
+    with serving(tmp_path, backend="sqlite", TRUSTED_PROXIES="1") as server:
         base = server["url"]
         results = [file_complaint(base, n) for n in range(40)]
         barrier, lock = threading.Barrier(4), threading.Lock()

@@ -5,6 +5,7 @@ bodies, send plaintext to an account in safe mode, and generate signed messages 
 wrong (hypothesis): the answer is always 200, 400, 403 or 413, a bare status line, and nothing is written
 for a refused request.
 """
+import contextlib
 import uuid
 
 import pytest
@@ -14,9 +15,9 @@ from wechatpy import parse_message
 
 import bot
 from handlers.cli.chat import inbound_xml, signed_query
-from models import InboundMessage
+from models import InboundMessage, db
 from models.seed import prepare_database
-from tests.conftest import TOKEN, make_config
+from tests.conftest import SERVER_BACKEND, TOKEN, make_config, postgresql_schema
 from tests.wechat.test_endpoint import encrypt, inbound_count
 
 ALLOWED = {200, 400, 403, 413}
@@ -225,16 +226,22 @@ def test_no_generated_message_gets_a_server_error(fuzz_app, body):
 
 @pytest.fixture(scope="module")
 def fuzz_app(tmp_path_factory):
-    """One app for the ten thousand messages (SQLite; the endpoint's checks come before any database)."""
+    """One app for the ten thousand messages, on the backend a server of this run uses."""
     from tests.fake_wechat import FakeWeChat
 
-    fake = FakeWeChat().start()
-    url = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}"
-    app = bot.create_app({"SANXIANG": make_config(url, api_base=fake.api_base), "TESTING": True})
-    prepare_database(app.config["SANXIANG"])
-    yield app
-    InboundMessage.batch.flush()
-    fake.stop()
+    with contextlib.ExitStack() as stack:
+        if SERVER_BACKEND == "postgresql":
+            url = stack.enter_context(postgresql_schema())
+        else:
+            url = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}"
+        fake = FakeWeChat().start()
+        stack.callback(fake.stop)
+        app = bot.create_app({"SANXIANG": make_config(url, api_base=fake.api_base), "TESTING": True})
+        prepare_database(app.config["SANXIANG"])
+        yield app
+        InboundMessage.batch.flush()
+        if not db.is_closed():
+            db.close()
 
 
 def test_after_the_fuzzing_the_worker_still_answers_and_records(fuzz_app):
