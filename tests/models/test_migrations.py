@@ -20,8 +20,8 @@ from models.seed import prepare_database
 from tests.conftest import ROOT, make_config
 
 LEGACY = ROOT / "tests" / "fixtures" / "legacy_2026_11"
-# Every migration file, in order: a new one joins these checks without editing them.
-ALL_MIGRATIONS = sorted(p.stem for p in migrations.MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.py"))
+# The legacy database had none of them: an upgrade applies every one, in order.
+ALL_MIGRATIONS = sorted(p.stem for p in (ROOT / "models" / "migrations").glob("[0-9][0-9][0-9][0-9]_*.py"))
 COUNTED = ("officer", "enforcementitem", "flowstep", "complaint", "complaint_event", "ledger_entry",
            "enforcement_case", "tree_head", "complaint_outbox")
 
