@@ -8,6 +8,8 @@ per worker. Its `heartbeat` job lets /healthz tell whether it runs.
 """
 import datetime as dt
 import logging
+import os
+import threading
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -43,14 +45,26 @@ SCHEDULE = [
 ]
 
 
+# Held while a job has its connection open. Under `bot.py serve` the clock lives in gunicorn's master,
+# which forks the workers: a worker forked while the master had SQLite open inherits SQLite's
+# per-process lock bookkeeping and then finds the database "locked" for good (seen in tests/live when
+# the first heartbeat ran as the workers were forked). So the master forks only between jobs.
+_between_jobs = threading.Lock()
+
+
 def run_job(func, config):
     """Run one job with its own connection; a failing job is logged and the clock goes on."""
     try:
-        with connection():
+        with _between_jobs, connection():
             return func(config)
     except Exception:  # noqa: BLE001 — one bad run must not stop the other jobs
         log.exception("scheduled job %s failed", func.__name__)
         return None
+
+
+def _fork_only_between_jobs():
+    os.register_at_fork(before=_between_jobs.acquire, after_in_parent=_between_jobs.release,
+                        after_in_child=_between_jobs.release)
 
 
 def trigger_args_for(trigger_args, config):
@@ -62,6 +76,8 @@ def start_clock(config, blocking=False):
     """Start the schedule: in the background (gunicorn's master, `bot.py serve`), or, with `blocking`,
     in the foreground until the process is stopped (`bot.py clock`, its own systemd unit)."""
     open_configured(config)
+    if not blocking:
+        _fork_only_between_jobs()  # in a process that forks (gunicorn's master)
     kind = BlockingScheduler if blocking else BackgroundScheduler
     scheduler = kind(timezone=config.get("timezone", "Asia/Shanghai"))
     for func, trigger, trigger_args in SCHEDULE:

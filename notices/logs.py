@@ -93,7 +93,9 @@ class JsonLogger(Logger):
         if not self.access_log_enabled:
             return
         status = resp.status.split(None, 1)[0] if isinstance(resp.status, str) else resp.status
-        entry = {"logger": "access", "method": environ.get("REQUEST_METHOD"), "path": environ.get("PATH_INFO"),
+        method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")
+        entry = {"logger": "access", "request": f"{method} {path} {environ.get('SERVER_PROTOCOL')}",
+                 "method": method, "path": path,
                  "status": int(status) if str(status).isdigit() else status,
                  "ms": round(request_time.total_seconds() * 1000, 1), "bytes": getattr(resp, "sent", None),
                  "remote": environ.get("REMOTE_ADDR"), "forwarded_for": environ.get("HTTP_X_FORWARDED_FOR")}

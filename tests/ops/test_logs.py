@@ -30,7 +30,7 @@ def test_access_line_has_the_path_and_message_id_not_the_query(monkeypatch):
     line = stream.getvalue()
     entry = json.loads(line)
     assert entry["path"] == "/wechat" and entry["status"] == 200 and entry["msgid"] == "24623468236486"
-    assert entry["method"] == "GET" and entry["ms"] == 12.0
+    assert entry["method"] == "GET" and entry["ms"] == 12.0 and entry["request"] == "GET /wechat HTTP/1.1"
     for secret in ("s1", "n1", "e1", "signature", "nonce", "echostr"):
         assert secret not in line
 
