@@ -53,14 +53,18 @@ def secret_key(config):
     path = Path(config["server"].get("secret_key_file") or "var/secret_key")
     path = path if path.is_absolute() else ROOT / path
     if not path.exists():
+        # Written whole under a name of its own, then linked into place: a worker starting at the same
+        # moment finds either no file or the complete one, and the first link wins.
         path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".{path.name}.{os.getpid()}")
+        with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.link(draft, path)
         except FileExistsError:
-            pass  # another worker made it first
-        else:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_urlsafe(48))
+            pass
+        finally:
+            draft.unlink()
     return path.read_text().strip()
 
 
@@ -89,6 +93,8 @@ def install(app):
     # Not forms: WeChat's messages are signed; Open311 callers authenticate with their api_key.
     csrf.exempt("handlers.wechat.endpoint.receive")
     csrf.exempt("handlers.web.open311.create_request")
+    # Redis away: let requests through rather than fail the page (the limit is a brake, not a lock).
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     limiter.init_app(app)
 
     @app.errorhandler(CSRFError)
