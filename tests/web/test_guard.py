@@ -125,3 +125,13 @@ def test_a_forged_host_is_refused_not_reflected(client, host):
 def test_the_public_host_redirects_to_itself(client):
     response = client.get("/ledger", headers={"Host": "testserver"})
     assert response.status_code in (301, 308) and response.headers["Location"].endswith("/ledger/")
+
+
+def test_without_secret_key_one_is_made_once_and_kept(tmp_path):
+    from handlers.web.guard import secret_key
+
+    config = {"server": {"secret_key": "", "secret_key_file": str(tmp_path / "keys" / "secret_key")}}
+    first = secret_key(config)
+    assert len(first) >= 40 and secret_key(config) == first  # every worker reads the same
+    assert (tmp_path / "keys" / "secret_key").stat().st_mode & 0o077 == 0  # this user only
+    assert secret_key({"server": {"secret_key": "from-the-environment"}}) == "from-the-environment"

@@ -61,7 +61,8 @@ def hostile_app(tmp_path_factory):
     config["evidence"] = {"store_path": str(folder / "records")}
     config["complaints"] = {"open311": {"api_keys": ["k-" + uuid.uuid4().hex]}}
     # Rate limits would turn the later examples into 429s and hide what they would have done.
-    app = bot.create_app({"SANXIANG": config, "TESTING": True, "RATELIMIT_ENABLED": False})
+    config["limits"] = {"wrong_guesses": "1000000 per minute"}
+    app = bot.create_app({"SANXIANG": config, "TESTING": True})
     prepare_database(app.config["SANXIANG"], demo_cases=True)
     yield app
     fake.stop()
