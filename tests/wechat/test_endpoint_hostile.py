@@ -176,7 +176,15 @@ text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",))
 value = st.one_of(
     text, st.integers(min_value=-2**70, max_value=2**70).map(str), st.sampled_from(TYPES + EVENTS),
     st.just("qrscene_123"), st.just("o_fuzz"), st.just("😀" * 30), st.just("]]>"), st.just("<![CDATA[x]]>"),
+    st.just("&e;"), st.just("&#0;"), st.just("&#x1F600;"), st.integers(0, 6000).map(lambda n: "长" * n),
 )
+# What goes before <xml>: nothing, a declaration, or a DTD declaring entities (internal, external,
+# the "billion laughs" kind).
+PROLOGUES = ["", "<?xml version='1.0' encoding='utf-8'?>",
+             '<!DOCTYPE xml [<!ENTITY e "boom">]>',
+             '<!DOCTYPE xml [<!ENTITY e SYSTEM "file:///etc/passwd">]>',
+             '<!DOCTYPE xml [<!ENTITY a "aaaaaaaaaa"><!ENTITY e "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>']
+ENCODINGS = ["utf-8", "utf-8", "utf-8", "gbk", "utf-16", "latin-1"]
 
 
 @st.composite
@@ -208,9 +216,9 @@ def messages(draw):
     parts = [f"<{k}>{v}</{k}>" for k, v in base.items() if k not in names]
     parts += [draw(field_xml(name)) for name in names]
     parts = draw(st.permutations(parts))
-    wrapper = draw(st.sampled_from(["<xml>{}</xml>", "{}", "<xml>{}", "<?xml version='1.0'?><xml>{}</xml>",
-                                    "<root>{}</root>"]))
-    return wrapper.format("".join(parts)).encode("utf-8")
+    wrapper = draw(st.sampled_from(["<xml>{}</xml>", "{}", "<xml>{}", "<root>{}</root>"]))
+    document = draw(st.sampled_from(PROLOGUES)) + wrapper.format("".join(parts))
+    return document.encode(draw(st.sampled_from(ENCODINGS)), errors="replace")
 
 
 @settings(max_examples=10_000, deadline=None, derandomize=True,
