@@ -96,9 +96,14 @@ def _float(text):
         return None
 
 
-def as_request(complaint, trusted):
-    """One complaint as a GeoReport service request; identity never, details only to key holders."""
+def agency():
+    """agency_responsible: the bureau's name, looked up once per response, not once per request listed."""
     bureau = Bureau.current()
+    return bureau.name if bureau else ""
+
+
+def as_request(complaint, trusted, agency_name):
+    """One complaint as a GeoReport service request; identity never, details only to key holders."""
     notes = complaint.status + (f"：{complaint.status_reason}" if complaint.status_reason else "")
     data = {
         "service_request_id": complaint.ticket,
@@ -106,7 +111,7 @@ def as_request(complaint, trusted):
         "status_notes": notes,
         "service_name": complaint.category,
         "service_code": complaint.category_code,
-        "agency_responsible": bureau.name if bureau else "",
+        "agency_responsible": agency_name,
         "service_notice": "",
         "requested_datetime": iso(complaint.created_at),
         "updated_datetime": iso(complaint.updated_at),
@@ -126,7 +131,7 @@ def get_request(ticket):
     complaint = Complaint.by_ticket(ticket)
     if complaint is None:
         return error(404, "service request not found")
-    return jsonify([as_request(complaint, caller_key() is not None)])
+    return jsonify([as_request(complaint, caller_key() is not None, agency())])
 
 
 @bp.get("/requests.json")
@@ -146,8 +151,8 @@ def list_requests():
             query = query.where(Complaint.status.in_((CLOSED, REJECTED)))
         elif args.get("status") == "open":
             query = query.where(Complaint.status.not_in((CLOSED, REJECTED)))
-    trusted = caller_key() is not None
-    return jsonify([as_request(c, trusted) for c in query.limit(MAX_RESULTS)])
+    trusted, agency_name = caller_key() is not None, agency()
+    return jsonify([as_request(c, trusted, agency_name) for c in query.limit(MAX_RESULTS)])
 
 
 def _date(text):

@@ -148,3 +148,24 @@ def test_public_pages_never_show_complainants(web, client):
         assert "13911112222" not in response.get_data(as_text=True), path
     with db.connection_context():
         assert Staff.select().count() == 0 and Officer.select().count() > 0
+
+
+def test_open311_lists_cost_the_same_queries_for_5_or_50(web, app, caplog):
+    """No query per listed request (issue 19): the page's statements do not grow with its rows."""
+    import datetime as dt
+    import logging
+
+    from models.complaints import Complaint
+
+    def statements(count):
+        with db.connection_context():
+            for n in range(count - Complaint.select().count()):
+                Complaint.file(app.config["SANXIANG"], dt.datetime.now(), category="performance",
+                               content=f"第{n}场演出假唱，要求退票被拒。", submitter=f"web:n{n}", check_limit=False)
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="peewee"):
+            listed = web.get("/open311/v2/requests.json").get_json()
+        assert len(listed) == count
+        return sum(1 for r in caplog.records if r.name == "peewee")
+
+    assert statements(5) == statements(50)
