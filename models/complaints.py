@@ -122,7 +122,7 @@ class Complaint(BaseModel):
     submitter = CharField(index=True, max_length=200)
     secret_code = CharField(max_length=16)
     client_key = CharField(null=True, unique=True, max_length=100)
-    status = CharField(default=PENDING)
+    status = CharField(default=PENDING, index=True)  # staff lists and reminders select the open ones
     status_reason = TextField(default="")
     assignee = ForeignKeyField(Officer, null=True, backref="assigned_complaints", on_delete="SET NULL")
     answer = TextField(default="")
@@ -340,12 +340,18 @@ class Complaint(BaseModel):
         due = self.current_due()
         return None if due is None else working_calendar(config).workdays_between(today, due)[0]
 
-    def responsible_staff(self):
-        """Who must act next: clerks and heads before assignment, the handler and heads after."""
+    def responsible_staff(self, staff=None):
+        """Who must act next: clerks and heads before assignment, the handler and heads after.
+
+        `staff`: every messageable staff member (Staff.receivers of all roles), fetched once by a caller
+        going through many complaints; else looked up here."""
+        if staff is None:
+            staff = Staff.receivers((CLERK, HANDLER, HEAD))
+        staff = [s for s in staff if self.officer_id is None or s.officer_id != self.officer_id]
         if self.status == IN_PROGRESS:
-            return [s for s in Staff.receivers((HANDLER, HEAD), self.officer_id)
-                    if s.role == HEAD or (self.assignee_id and s.officer_id == self.assignee_id)]
-        return Staff.receivers((CLERK, HEAD), self.officer_id)
+            return [s for s in staff
+                    if s.role == HEAD or (s.role == HANDLER and self.assignee_id and s.officer_id == self.assignee_id)]
+        return [s for s in staff if s.role in (CLERK, HEAD)]
 
     def filed_late(self, config):
         """The filing limit this complaint missed, as words for staff (e.g. 旅游投诉 past 90 days), or ""."""

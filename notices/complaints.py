@@ -3,6 +3,7 @@ schedule is entered. Plain functions of the configuration, scheduled by notices/
 import datetime as dt
 
 from models.complaints import ACCEPTED, IN_PROGRESS, PENDING, Complaint, Outbox, complaint_settings
+from models.staff import CLERK, HANDLER, HEAD, Staff
 from models.database import db
 
 
@@ -14,7 +15,16 @@ def remind_deadlines(config, today=None, now=None):
     today = today or now.date()
     before = complaint_settings(config)["remind_before_workdays"]
     queued = 0
-    for complaint in Complaint.select().where(Complaint.status.in_((PENDING, ACCEPTED, IN_PROGRESS))):
+    staff = Staff.receivers((CLERK, HANDLER, HEAD))  # once for the pass, not once per complaint
+    open_ones = Complaint.select().where(Complaint.status.in_((PENDING, ACCEPTED, IN_PROGRESS)))
+    with db.atomic():  # one transaction for the pass; each reminder's key makes a rerun add nothing
+        queued = _queue_reminders(config, open_ones, staff, today, now, before)
+    return queued
+
+
+def _queue_reminders(config, complaints, staff, today, now, before):
+    queued = 0
+    for complaint in complaints:
         left = complaint.workdays_left(config, today)
         if left is None:
             continue
@@ -26,11 +36,10 @@ def remind_deadlines(config, today=None, now=None):
             stage, text = "soon", f"【临近期限】{what}须在{due:%m月%d日}前办理，还剩{left}个工作日。"
         else:
             continue
-        with db.atomic():
-            for receiver in complaint.responsible_staff():
-                Outbox.enqueue(f"remind:{complaint.ticket}:{complaint.status}:{stage}:{receiver.openid}",
-                               receiver.openid, text + f"回复“#查看 {complaint.ticket}”看详情。", now)
-                queued += 1
+        for receiver in complaint.responsible_staff(staff):
+            Outbox.enqueue(f"remind:{complaint.ticket}:{complaint.status}:{stage}:{receiver.openid}",
+                           receiver.openid, text + f"回复“#查看 {complaint.ticket}”看详情。", now)
+            queued += 1
     return queued
 
 
