@@ -1,0 +1,374 @@
+"""重大执法决定法制审核 — the catalogue of major decisions, the legal review, and the gate before a decision.
+
+"未经法制审核或者审核未通过的，不得作出决定" (《行政处罚法》第五十八条; seed 重大执法决定法制审核制度).
+The workflow is a table (`WORKFLOW`) of the case-file steps involved, what each needs before it, and who
+records it; models/cases.py enforces it for every channel and the flowchart is drawn from it, so the
+chart cannot say what the software does not do.
+
+- 拟决定: the handlers' proposed decision (调查终结报告, penalty, amounts, 裁量 level and reasoning, flags);
+  the catalogue (config.yaml `review.catalogue`) says whether it is major and which rule matched;
+- 提请审核: the submission, with the configured 送审材料; a missing one is named;
+- 审核: recorded only by a 法制审核员 who is not a handler of the case (nor recused), qualified where
+  第五十八条第二款 requires; each point of the checklist answered; 通过, 退回补充 or 不同意;
+- 审核异议 and 集体讨论: a handler who disagrees records it, and the heads discuss before any decision
+  (第五十七条第二款); participants, opinions and conclusion are on record;
+- the gate: a decision on a major case needs the latest review passed on the latest proposal with
+  nothing material recorded since, and a decision that matches what was reviewed.
+
+This module sits below models/cases.py: it reads a case file (a `CaseFile`) and raises `ReviewError`,
+which cases.py reports like any other refusal.
+"""
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from models.staff import REVIEWER
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTCOMES = ("通过", "退回补充", "不同意")
+LEVELS = ("首违不罚", "不予处罚", "轻微", "一般", "严重")
+
+# The workflow of a major decision, in order: step -> (what must be on file first, who records it).
+# models/cases.py enforces the "needs"; the flowchart (`flowchart_dot`) is drawn from this table.
+WORKFLOW = {
+    "调查终结": {"needs": "调查取证或现场检查", "who": "承办人员"},
+    "拟决定": {"needs": "调查终结", "who": "承办人员", "note": "按目录判断是否重大"},
+    "提请审核": {"needs": "拟决定", "who": "承办人员", "note": "送审材料齐全"},
+    "审核": {"needs": "提请审核", "who": "法制审核员（非本案承办人员）", "note": "逐项审核"},
+    "退回补充": {"needs": "审核", "who": "法制审核员", "note": "补充后重新提请审核"},
+    "不同意": {"needs": "审核", "who": "法制审核员"},
+    "审核异议": {"needs": "不同意或退回补充", "who": "承办人员"},
+    "集体讨论": {"needs": "审核异议；重大案件", "who": "负责人", "note": "参加人员、意见、结论"},
+    "通过": {"needs": "审核", "who": "法制审核员"},
+    "决定": {"needs": "审核通过且其后无实质变化", "who": "负责人批准", "note": "与审核通过的拟决定一致"},
+}
+
+
+class ReviewError(ValueError):
+    """A review step that may not be recorded; the message is Chinese and names what is missing."""
+
+
+@dataclass(frozen=True)
+class Majority:
+    """Whether a proposed decision is major (重大执法决定), and the catalogue rules that said so."""
+
+    major: bool
+    rules: tuple = ()  # (name, source) of every rule that matched
+
+    def explain(self):
+        if not self.major:
+            return "不属于《重大执法决定目录》所列情形。"
+        return "属于重大执法决定：" + "；".join(f"{name}（{source}）" for name, source in self.rules) + "。"
+
+
+def _yuan(value):
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        raise ReviewError(f"金额“{value}”请写整数（元）。") from None
+
+
+def flags_known(config):
+    return [rule["flag"] for rule in config["review"]["catalogue"] if rule["rule"] == "flag"]
+
+
+def classify(config, party_kind, proposal, hearing_held=False):
+    """Hold a proposed decision against the catalogue (config.yaml `review.catalogue`)."""
+    amount = _yuan(proposal.get("fine_yuan")) + _yuan(proposal.get("confiscation_yuan"))
+    penalty = str(proposal.get("penalty") or "")
+    flags = set(proposal.get("flags") or [])
+    matched = []
+    for rule in config["review"]["catalogue"]:
+        kind = rule["rule"]
+        if kind == "amount":
+            hit = party_kind == rule["party_kind"] and amount >= int(rule["at_least_yuan"])
+        elif kind == "penalty":
+            hit = any(word in penalty for word in rule["words"])
+        elif kind == "hearing":
+            hit = bool(hearing_held)
+        elif kind == "transfer":
+            hit = bool(proposal.get("transfer"))
+        elif kind == "flag":
+            hit = rule["flag"] in flags
+        else:
+            raise ValueError(f"unknown catalogue rule {kind!r} in config.yaml review.catalogue")
+        if hit:
+            matched.append((rule["name"], rule["source"]))
+    return Majority(bool(matched), tuple(matched))
+
+
+# -- reading a case file -------------------------------------------------------------------------------
+
+def last(file, step, after=-1):
+    """(seq, data) of the last `step` entry recorded after entry `after`, or (None, None)."""
+    found = [(seq, data) for seq, s, data in file.steps() if s == step and seq > after]
+    return found[-1] if found else (None, None)
+
+
+def majority_of(config, file, decision=None):
+    """The case's majority now: its latest proposal (and the decision about to be made), any hearing."""
+    _, proposal = last(file, "拟决定")
+    merged = dict(proposal or {})
+    if decision:
+        merged["fine_yuan"] = max(_yuan(merged.get("fine_yuan")), _yuan(decision.get("fine_yuan")))
+        merged["penalty"] = f"{merged.get('penalty', '')} {decision.get('penalty', '')}"
+    return classify(config, file.case.party_kind, merged, hearing_held="听证" in file.done())
+
+
+def needs_review(config, file, decision=None):
+    return config["review"]["review_all_ordinary_cases"] or majority_of(config, file, decision).major
+
+
+MATERIAL_STEPS = ("现场检查", "随机抽查", "调查取证", "证据保全", "行政强制", "拟决定", "听证", "提请审核")
+
+
+def material_changes(file, since):
+    """What was recorded after entry `since` that a review must see again: new facts, evidence, a new
+    proposal or submission, a hearing, a correction of anything before the decision."""
+    changes = []
+    for seq, content in file.contents.items():
+        if seq <= since:
+            continue
+        kind, step = content["kind"], content["step"]
+        if kind == "step" and step in MATERIAL_STEPS:
+            changes.append(f"第{seq}条{step}")
+        elif kind == "evidence" and content["data"].get("device") != "系统生成":
+            changes.append(f"第{seq}条新证据")
+        elif kind == "correction" and step in MATERIAL_STEPS + ("立案",):
+            changes.append(f"第{seq}条更正（{step}）")
+    return changes
+
+
+def review_status(config, file):
+    """(passed, what is missing) for the case's review now — what the gate and `#案件` say."""
+    p_seq, proposal = last(file, "拟决定")
+    if proposal is None:
+        return False, "尚未记录拟决定（拟处理意见）"
+    r_seq, review = last(file, "审核")
+    if review is None or r_seq < p_seq:
+        s_seq, _ = last(file, "提请审核", after=p_seq)
+        return False, "已提请审核，尚待法制审核员审核" if s_seq else "尚未提请法制审核"
+    if review["result"] != "通过":
+        return False, f"最近一次审核结论为“{review['result']}”：{review.get('supplement') or review.get('opinion', '')}"
+    changed = material_changes(file, r_seq)
+    if changed:
+        return False, f"审核通过后又记录了{'、'.join(changed[:5])}，须重新提请审核"
+    return True, ""
+
+
+# -- checks for each step ------------------------------------------------------------------------------
+
+def check_proposal(config, file, data):
+    """拟决定: amounts are whole yuan, the level is known, flags are the catalogue's; stores the verdict."""
+    for key in ("fine_yuan", "confiscation_yuan"):
+        data[key] = _yuan(data.get(key))
+        if data[key] < 0:
+            raise ReviewError("金额不能为负数。")
+    if data.get("level") not in LEVELS:
+        raise ReviewError(f"裁量档次请写：{'、'.join(LEVELS)}。")
+    known = flags_known(config)
+    for flag in data.get("flags") or []:
+        if flag not in known:
+            raise ReviewError(f"“{flag}”不是目录所列的情形，可写：{'、'.join(known)}。")
+    verdict = classify(config, file.case.party_kind, data, hearing_held="听证" in file.done())
+    data["major"] = verdict.major
+    data["major_rules"] = [name for name, _ in verdict.rules]
+    flag = discretion_check(config, file.case.item_code, data)
+    if flag:
+        data["discretion_flag"] = flag
+    return verdict
+
+
+def required_materials(config, file):
+    done = file.done()
+    return [m["name"] for m in config["review"]["materials"] if not m.get("when") or m["when"] in done]
+
+
+def check_submission(config, file, data):
+    """提请审核: after a proposal, not while one is waiting, with every required material listed."""
+    p_seq, _ = last(file, "拟决定")
+    if p_seq is None:
+        raise ReviewError("提请法制审核前须先记录拟决定（拟处理意见）。")
+    s_seq, _ = last(file, "提请审核")
+    r_seq, _ = last(file, "审核")
+    if s_seq is not None and (r_seq is None or r_seq < s_seq) and not material_changes(file, s_seq):
+        raise ReviewError("本案已提请审核，尚待法制审核员审核，不能重复提请。")
+    given = data.get("materials") or []
+    if isinstance(given, str):
+        given = [m for m in given.replace("，", ",").replace("、", ",").split(",") if m.strip()]
+    data["materials"] = [m.strip() for m in given]
+    missing = [m for m in required_materials(config, file) if m not in data["materials"]]
+    if missing:
+        raise ReviewError(f"送审材料不全，缺少：{'、'.join(missing)}。请补齐后再提请审核。")
+    data["proposal_seq"] = p_seq
+    return p_seq
+
+
+def qualified(config, staff, on):
+    """Whether a reviewer may review 行政处罚 decisions (第五十八条第二款): a registered 法律职业资格, or
+    reviewing since before the rule took effect. Returns the refusal, or ""."""
+    since = getattr(staff, "reviewing_since", None)
+    required_from = dt.date.fromisoformat(str(config["review"]["qualification_required_from"]))
+    if getattr(staff, "legal_qualification", None):
+        return ""
+    if since is not None and since < required_from:
+        return ""
+    return (f"{staff.name}尚未登记法律职业资格：{required_from}起初次从事行政处罚决定法制审核的人员，应当取得法律职业资格"
+            "（《行政处罚法》第五十八条第二款）。请管理员用 python bot.py staff qualify 登记。")
+
+
+def check_review(config, file, data, actor, on):
+    """审核: by a qualified 法制审核员 outside the case, on a pending submission, every point answered."""
+    if actor is None or actor.role != REVIEWER:
+        raise ReviewError("法制审核只能由法制审核员记录。")
+    refusal = qualified(config, actor, on)
+    if refusal:
+        raise ReviewError(refusal)
+    p_seq, proposal = last(file, "拟决定")
+    s_seq, _ = last(file, "提请审核", after=p_seq if p_seq is not None else -1)
+    r_seq, previous = last(file, "审核")
+    d_seq, _ = last(file, "集体讨论")
+    if s_seq is None:
+        raise ReviewError("承办人员尚未就最新的拟决定提请审核（送审材料齐全后提请）。")
+    rediscussed = previous is not None and d_seq is not None and d_seq > r_seq
+    if r_seq is not None and r_seq > s_seq and not rediscussed:
+        raise ReviewError("该次提请已审核；承办人员补充材料后须重新提请审核。")
+    result = data.get("result")
+    if result not in OUTCOMES:
+        raise ReviewError(f"审核结论请写：{'、'.join(OUTCOMES)}。")
+    points = data.get("points") or {}
+    names = [p["name"] for p in config["review"]["points"]]
+    unknown = [k for k in points if k not in names]
+    if unknown:
+        raise ReviewError(f"没有审核事项“{unknown[0]}”。审核事项：{'、'.join(names)}。")
+    missing = [n for n in names if n not in points]
+    if missing:
+        raise ReviewError(f"请逐项写明审核意见，尚缺：{'、'.join(missing)}。")
+    failing = [p["name"] for p in config["review"]["points"] if bool(points[p["name"]]) != p["pass"]]
+    if result == "通过" and failing:
+        raise ReviewError(f"以下事项未通过审核：{'、'.join(failing)}；审核结论不能为“通过”。")
+    if result == "退回补充" and not str(data.get("supplement") or "").strip():
+        raise ReviewError("退回补充的，请写明需要补充的材料或事项（补充内容=…）。")
+    if not str(data.get("opinion") or "").strip():
+        raise ReviewError("请写明审核意见（不同意的，写明理由）。")
+    verdict = majority_of(config, file)
+    data.update(reviewer=f"{actor.role} {actor.name}", proposal_seq=p_seq, submission_seq=s_seq,
+                major=verdict.major, major_rules=[name for name, _ in verdict.rules],
+                failing=failing, qualification=getattr(actor, "legal_qualification", None) or "")
+    if proposal.get("discretion_flag"):
+        data["discretion_flag"] = proposal["discretion_flag"]
+
+
+def check_dissent(file, data):
+    """审核异议: a handler disagrees with a review that did not pass; the heads discuss it next."""
+    r_seq, review = last(file, "审核")
+    if review is None or review["result"] == "通过":
+        raise ReviewError("只有对未通过的审核意见才能登记异议。")
+    data["review_seq"] = r_seq
+
+
+def check_discussion(config, file, data):
+    """集体讨论: at least three participants, their opinions, a conclusion (第五十七条第二款)."""
+    participants = data.get("participants") or []
+    if isinstance(participants, str):
+        participants = [p for p in participants.replace("，", ",").replace("、", ",").split(",") if p.strip()]
+    data["participants"] = participants
+    if len(set(participants)) < 3:
+        raise ReviewError("集体讨论须记录参加人员（至少3人）。")
+    if last(file, "拟决定")[0] is None:
+        raise ReviewError("集体讨论前须有拟决定（拟处理意见）。")
+
+
+def check_gate(config, file, step, data):
+    """决定 / 不予处罚: refuse what 第五十七条、第五十八条 forbid; the message begins “须经法制审核”."""
+    p_seq, proposal = last(file, "拟决定")
+    if proposal is None:
+        raise ReviewError("作出决定前须先记录拟决定（拟处理意见），并按目录判断是否须经法制审核。")
+    decision = data if step == "决定" else {}
+    verdict = majority_of(config, file, decision)
+    r_seq, review = last(file, "审核")
+    dissent_seq, _ = last(file, "审核异议")
+    discussion_seq, discussion = last(file, "集体讨论")
+    if dissent_seq is not None and (discussion_seq is None or discussion_seq < dissent_seq):
+        raise ReviewError("承办人员对审核意见有异议，须经负责人集体讨论（《行政处罚法》第五十七条第二款）后才能作出决定。")
+    if verdict.major or config["review"]["review_all_ordinary_cases"]:
+        passed, missing = review_status(config, file)
+        if not passed:
+            raise ReviewError(f"须经法制审核：{verdict.explain()}{missing}（《行政处罚法》第五十八条）。")
+        if step == "决定":
+            if _yuan(data.get("fine_yuan")) != _yuan(proposal.get("fine_yuan")):
+                raise ReviewError(f"须经法制审核：决定的罚款{_yuan(data.get('fine_yuan'))}元与审核通过的拟决定"
+                                  f"（{_yuan(proposal.get('fine_yuan'))}元）不一致；请重新记录拟决定并提请审核。")
+            heavier = [r for r in verdict.rules if r not in classify(config, file.case.party_kind, proposal).rules
+                       and r[0] != _hearing_rule(config)]
+            if heavier:
+                raise ReviewError(f"须经法制审核：决定含有拟决定中没有的{heavier[0][0]}；请重新记录拟决定并提请审核。")
+        if verdict.major and config["review"]["discussion_for_major"] and (discussion_seq is None or discussion_seq < p_seq):
+            raise ReviewError("重大执法决定须经负责人集体讨论决定（《行政处罚法》第五十七条第二款），请先记录集体讨论。")
+    data["major"] = verdict.major
+    if verdict.major:
+        data["major_rules"] = [name for name, _ in verdict.rules]
+        data["review_seq"] = r_seq
+    if discussion is not None and discussion_seq > p_seq:
+        data["discussion_seq"] = discussion_seq
+
+
+def _hearing_rule(config):
+    return next((r["name"] for r in config["review"]["catalogue"] if r["rule"] == "hearing"), None)
+
+
+# -- discretion (裁量基准) -----------------------------------------------------------------------------
+
+@lru_cache(maxsize=4)
+def _discretion_table(path):
+    full = Path(path) if Path(path).is_absolute() else ROOT / path
+    if not full.exists():
+        return {}
+    with open(full, encoding="utf-8") as fh:
+        return (yaml.safe_load(fh) or {}).get("items") or {}
+
+
+def discretion_levels(config, item_code):
+    return _discretion_table(config["review"]["discretion_path"]).get(item_code, [])
+
+
+def discretion_check(config, item_code, proposal):
+    """The flag a reviewer sees when a proposed fine is outside its level's range, or ""."""
+    levels = discretion_levels(config, item_code)
+    if not levels:
+        return ""
+    level = proposal.get("level")
+    row = next((r for r in levels if r["level"] == level), None)
+    if row is None:
+        allowed = "、".join(r["level"] for r in levels)
+        return f"裁量基准中本事项没有“{level}”档次（可用：{allowed}）"
+    fine = _yuan(proposal.get("fine_yuan"))
+    if not int(row["min_yuan"]) <= fine <= int(row["max_yuan"]):
+        return f"拟罚款{fine}元超出“{level}”档次的{row['min_yuan']}至{row['max_yuan']}元"
+    return ""
+
+
+# -- the flowchart ---------------------------------------------------------------------------------------
+
+def flowchart_dot(config):
+    """The 《重大执法决定法制审核流程图》 in Graphviz DOT, from `WORKFLOW` and the configuration."""
+    def node(name):
+        spec = WORKFLOW[name]
+        label = f"{name}\\n（{spec['who']}）" + (f"\\n{spec['note']}" if spec.get("note") else "")
+        return f'  "{name}" [label="{label}"];'
+
+    edges = [("调查终结", "拟决定"), ("拟决定", "提请审核"), ("提请审核", "审核"), ("审核", "通过"), ("审核", "退回补充"),
+             ("审核", "不同意"), ("退回补充", "提请审核"), ("退回补充", "审核异议"), ("不同意", "审核异议"),
+             ("审核异议", "集体讨论"), ("集体讨论", "审核"), ("通过", "集体讨论"), ("通过", "决定"), ("集体讨论", "决定")]
+    rules = "\\n".join(r["name"] for r in config["review"]["catalogue"])
+    lines = ['digraph review {', '  graph [rankdir=TB, fontname="Noto Sans CJK SC", label="重大执法决定法制审核流程图"];',
+             '  node [shape=box, fontname="Noto Sans CJK SC"];', '  edge [fontname="Noto Sans CJK SC"];']
+    lines += [node(name) for name in WORKFLOW]
+    lines.append(f'  "目录" [shape=note, label="重大执法决定目录：\\n{rules}"];')
+    lines.append('  "目录" -> "拟决定" [style=dashed];')
+    lines += [f'  "{a}" -> "{b}";' for a, b in edges]
+    lines.append("}")
+    return "\n".join(lines)
