@@ -1,0 +1,302 @@
+"""重大执法决定法制审核 (models/review.py) and the procedure limits of models/cases.py: the catalogue,
+a review nobody can get around, the gate before a decision, and the dates the software refuses."""
+import datetime as dt
+
+import pytest
+from click.testing import CliRunner
+
+import bot
+import settings
+from models import Officer, Staff, cases, db, ledger, review
+from models.case_seed import seed_cases_if_empty
+from tests.conftest import WeChatUser
+
+A, B, C, D = "15052501001", "15052501002", "15052501003", "15052501008"
+TZ = ledger.CHINA_TZ
+POINTS = {"主体合法": True, "人员具备执法资格": True, "事实清楚": True, "证据确凿充分": True, "适用法律准确": True,
+          "裁量基准适当": True, "程序合法": True, "未超越职权或滥用职权": True, "文书规范齐备": True, "涉嫌犯罪需移送": False}
+MATERIALS = ["立案审批表", "证据清单", "调查终结报告", "拟处理意见及裁量理由"]
+
+
+def at(month, day, hour=10):
+    return dt.datetime(2026, month, day, hour, 0, tzinfo=TZ)
+
+
+@pytest.fixture
+def config(app, tmp_path):
+    overrides = {"ledger": {"private_key_path": str(tmp_path / "k.pem"), "feed_path": str(tmp_path / "heads.txt")},
+                 "evidence": {"store_path": str(tmp_path / "records")}}
+    db.connect(reuse_if_open=True)
+    Staff.add(None, "白斯琴", "法制审核员", Officer.by_cert_no(C)).qualify("A2021150525", dt.date(2023, 6, 15))
+    Staff.add(None, "其木格", "负责人", Officer.by_cert_no(D))
+    yield settings.deep_merge(app.config["SANXIANG"], overrides)
+    if not db.is_closed():
+        db.close()
+
+
+def investigated(config, kind="法人或其他组织", handlers=(A, B)):
+    case = cases.open_case(config, party={"kind": kind, "name": "奈曼旗星空网吧", "address": "大沁他拉镇某街1号"},
+                           handlers=list(handlers), by=handlers[0], at=at(9, 1),
+                           data={"item_code": "CF-002", "source": "投诉举报", "facts": "接纳未成年人", "approver": "局长"})
+    cases.record_step(config, case.number, "调查取证", {"method": "询问", "content": "承认接纳未成年人", "officers": list(handlers),
+                                                    "av_exception": "询问室录像设备故障，已书面记录"}, by=handlers[0], at=at(9, 2))
+    return case
+
+
+def propose(config, case, fine=5000, penalty="警告，罚款人民币{fine}元", level="一般", day=3, **extra):
+    data = {"report": "调查终结", "penalty": penalty.format(fine=fine), "fine_yuan": fine, "level": level,
+            "reasoning": "按裁量基准", **extra}
+    return cases.record_step(config, case.number, "拟决定", data, by=A, at=at(9, day))
+
+
+def submit(config, case, day=3, materials=MATERIALS):
+    return cases.record_step(config, case.number, "提请审核", {"materials": list(materials)}, by=A, at=at(9, day, 11))
+
+
+def review_it(config, case, result="通过", day=4, by=C, **extra):
+    data = {"result": result, "points": dict(POINTS), "opinion": "事实清楚，证据确凿", **extra}
+    return cases.record_step(config, case.number, "审核", data, by=by, at=at(9, day))
+
+
+def notify(config, case, day=7):
+    cases.record_step(config, case.number, "告知", {"notice_no": "告〔2026〕1号", "facts": "接纳未成年人", "basis": "第三十一条",
+                                                  "proposed": "警告，罚款", "served_on": f"2026-09-{day:02d}"}, by=A, at=at(9, day))
+
+
+def decision(fine=5000, day=16, penalty="警告，罚款人民币{fine}元"):
+    return {"decision_no": "罚决〔2026〕1号", "facts": "接纳未成年人", "evidence": "询问笔录", "basis": "第三十一条",
+            "penalty": penalty.format(fine=fine), "fine_yuan": fine, "statement": "未提出陈述申辩",
+            "decided_on": f"2026-09-{day:02d}"}
+
+
+def discuss(config, case, day=15):
+    return cases.record_step(config, case.number, "集体讨论", {"held_on": f"2026-09-{day:02d}", "host": "局长 其木格",
+                                                           "participants": ["其木格", "包海龙", "王雅琴"],
+                                                           "opinions": "同意", "conclusion": "同意拟处理意见"},
+                             by=D, at=at(9, day))
+
+
+@pytest.mark.parametrize("kind,proposal,major,rule", [
+    ("自然人", {"fine_yuan": 9999}, False, None),
+    ("自然人", {"fine_yuan": 6000, "confiscation_yuan": 4000}, True, "对自然人"),
+    ("法人或其他组织", {"fine_yuan": 99999}, False, None),
+    ("法人或其他组织", {"fine_yuan": 100000}, True, "对法人"),
+    ("法人或其他组织", {"penalty": "吊销《网络文化经营许可证》"}, True, "吊销许可证件"),
+    ("法人或其他组织", {"penalty": "责令停业整顿1个月"}, True, "责令停产停业"),
+    ("法人或其他组织", {"transfer": True}, True, "涉嫌犯罪"),
+    ("法人或其他组织", {"flags": ["多个法律关系"]}, True, "多个法律关系"),
+])
+def test_the_catalogue_says_whether_a_decision_is_major_and_why(app, kind, proposal, major, rule):
+    verdict = review.classify(app.config["SANXIANG"], kind, proposal)
+    assert verdict.major == major
+    if rule:
+        assert rule in verdict.explain() and "《行政处罚法》" in verdict.explain()
+    assert review.classify(app.config["SANXIANG"], kind, {}, hearing_held=True).major
+
+
+def test_the_thresholds_are_configuration(app):
+    config = settings.deep_merge(app.config["SANXIANG"], {})
+    config["review"]["catalogue"][0]["at_least_yuan"] = 5000
+    assert review.classify(config, "自然人", {"fine_yuan": 5000}).major
+
+
+def test_a_major_decision_needs_a_passed_review_by_an_outside_reviewer(config):
+    case = investigated(config)
+    entry = propose(config, case, fine=150000, level="严重")
+    assert entry.content["data"]["major"] and entry.content["data"]["major_rules"]
+    assert "超出“严重”档次" in entry.content["data"]["discretion_flag"]
+    with pytest.raises(cases.CaseError, match="送审材料不全，缺少：调查终结报告"):
+        submit(config, case, materials=["立案审批表", "证据清单", "拟处理意见及裁量理由"])
+    with pytest.raises(cases.CaseError, match="审核前须由承办人员提请审核"):
+        review_it(config, case)
+    submit(config, case)
+    with pytest.raises(cases.CaseError, match="本案承办人员，须回避"):
+        review_it(config, case, by=A)  # a handler, even one with a staff account, never reviews
+    with pytest.raises(cases.CaseError, match="逐项"):
+        cases.record_step(config, case.number, "审核", {"result": "通过", "points": {"事实清楚": True}, "opinion": "x"},
+                          by=C, at=at(9, 4))
+    with pytest.raises(cases.CaseError, match="未通过审核：证据确凿充分"):
+        review_it(config, case, points=dict(POINTS, 证据确凿充分=False))
+    with pytest.raises(cases.CaseError, match="补充内容"):
+        review_it(config, case, result="退回补充", points=dict(POINTS, 证据确凿充分=False))
+    review_it(config, case, result="退回补充", points=dict(POINTS, 证据确凿充分=False), supplement="补充询问笔录")
+    notify(config, case)
+    with pytest.raises(cases.CaseError, match="须经法制审核.*对法人或者其他组织.*退回补充"):
+        cases.record_step(config, case.number, "决定", decision(150000), by=A, at=at(9, 16))
+    with pytest.raises(cases.CaseError, match="该次提请已审核"):
+        review_it(config, case)
+    submit(config, case, day=8, materials=MATERIALS + ["事先告知书及陈述申辩材料"])
+    review_it(config, case, day=9)
+    with pytest.raises(cases.CaseError, match="集体讨论"):
+        cases.record_step(config, case.number, "决定", decision(150000), by=A, at=at(9, 16))
+    discuss(config, case)
+    with pytest.raises(cases.CaseError, match="不一致"):
+        cases.record_step(config, case.number, "决定", decision(200000), by=A, at=at(9, 16))
+    entry = cases.record_step(config, case.number, "决定", decision(150000), by=A, at=at(9, 16))
+    assert entry.content["data"]["major"] is True and entry.content["data"]["review_seq"]
+
+
+def test_a_review_goes_stale_when_something_material_is_recorded_after_it(config):
+    case = investigated(config)
+    propose(config, case, fine=150000, level="严重")
+    submit(config, case)
+    review_it(config, case)
+    discuss(config, case, day=5)
+    cases.record_step(config, case.number, "调查取证", {"method": "补充询问", "content": "新情况", "officers": [A, B],
+                                                    "av_exception": "询问室录像设备故障，已书面记录"}, by=A, at=at(9, 6))
+    notify(config, case)
+    with pytest.raises(cases.CaseError, match=r"须经法制审核.*审核通过后又记录了第\d+条调查取证"):
+        cases.record_step(config, case.number, "决定", decision(150000), by=A, at=at(9, 16))
+    assert cases.CaseFile(case).last("决定") == (None, None)
+
+
+def test_a_handler_who_disagrees_goes_to_collective_discussion(config):
+    case = investigated(config)
+    propose(config, case, fine=150000, level="严重")
+    submit(config, case)
+    review_it(config, case, result="不同意", opinion="证据不足以认定", points=dict(POINTS, 证据确凿充分=False))
+    with pytest.raises(cases.CaseError, match="记录案件环节的权限"):  # only the case's handlers dissent
+        cases.record_step(config, case.number, "审核异议", {"reasons": "x"}, by=C, at=at(9, 5))
+    cases.record_step(config, case.number, "审核异议", {"reasons": "现场检查笔录和录像足以证明"}, by=A, at=at(9, 5))
+    notify(config, case)
+    with pytest.raises(cases.CaseError, match="集体讨论"):
+        cases.record_step(config, case.number, "决定", decision(150000), by=A, at=at(9, 16))
+    with pytest.raises(cases.CaseError, match="记录集体讨论的权限"):
+        cases.record_step(config, case.number, "集体讨论", {"held_on": "2026-09-10", "host": "x", "participants": ["a", "b", "c"],
+                                                        "opinions": "x", "conclusion": "x"}, by=A, at=at(9, 10))
+    discuss(config, case, day=10)
+    with pytest.raises(cases.CaseError, match="须经法制审核"):  # the discussion does not replace the review
+        cases.record_step(config, case.number, "决定", decision(150000), by=A, at=at(9, 16))
+    review_it(config, case, day=11)  # the reviewer looks again after the discussion
+    cases.record_step(config, case.number, "决定", decision(150000), by=A, at=at(9, 16))
+
+
+def test_a_reviewer_without_the_qualification_or_recused_is_refused(config):
+    Staff.add(None, "新审核员", "法制审核员", Officer.by_cert_no("15052501005"))
+    case = investigated(config)
+    propose(config, case)
+    submit(config, case)
+    with pytest.raises(cases.CaseError, match="法律职业资格"):
+        review_it(config, case, by="15052501005")
+    cases.record_step(config, case.number, "回避", {"officer": C, "reason": "与当事人法定代表人系近亲属", "approver": "局长"},
+                      by=A, at=at(9, 4, 9))
+    with pytest.raises(cases.CaseError, match="回避"):
+        review_it(config, case)
+
+
+def test_the_decision_waits_for_the_statement_period_and_is_never_in_the_future(config):
+    case = investigated(config)
+    propose(config, case)
+    notify(config, case, day=7)  # Monday 7 September; the 5th working day after it is Monday 14th
+    with pytest.raises(cases.CaseError, match="2026-09-15起方可作出决定"):
+        cases.record_step(config, case.number, "决定", decision(day=14), by=A, at=at(9, 14))
+    with pytest.raises(cases.CaseError, match="晚于记录当天"):
+        cases.record_step(config, case.number, "决定", decision(day=24), by=A, at=at(9, 15))
+    cases.record_step(config, case.number, "决定", decision(day=15), by=A, at=at(9, 15))
+
+
+def test_ninety_days_from_opening_unless_extended_in_time(config):
+    case = investigated(config)
+    propose(config, case)
+    notify(config, case)
+    late = dict(decision(), decided_on="2026-12-01")
+    with pytest.raises(cases.CaseError, match="九十|90日"):
+        cases.record_step(config, case.number, "决定", late, by=A, at=at(12, 1))
+    assert [d.name for d in cases.deadlines(config, case.file())] == ["作出处罚决定"]
+    assert cases.deadlines(config, case.file())[0].due == dt.date(2026, 11, 30)
+
+
+def test_extension_recorded_before_the_limit_counts(config):
+    case = investigated(config)
+    propose(config, case)
+    notify(config, case)
+    cases.record_step(config, case.number, "延期", {"extend_days": 30, "reason": "案情复杂需补充鉴定", "approver": "局长"},
+                      by=A, at=at(11, 20))
+    cases.record_step(config, case.number, "决定", dict(decision(), decided_on="2026-12-01"), by=A, at=at(12, 1))
+
+
+def test_hearing_notice_and_host(config):
+    case = investigated(config)
+    propose(config, case)
+    notify(config, case)
+    hearing = {"requested_on": "2026-09-08", "notified_on": "2026-09-09", "held_on": "2026-09-14", "host": "李建国",
+               "summary": "当事人申辩", "av_exception": "听证室设备故障，已制作书面笔录"}
+    with pytest.raises(cases.CaseError, match="7个工作日前"):
+        cases.record_step(config, case.number, "听证", hearing, by=A, at=at(9, 14))
+    with pytest.raises(cases.CaseError, match="非本案调查人员"):
+        cases.record_step(config, case.number, "听证", dict(hearing, held_on="2026-09-21", host="包海龙"), by=A, at=at(9, 21))
+    cases.record_step(config, case.number, "听证", dict(hearing, held_on="2026-09-21"), by=A, at=at(9, 21))
+    assert review.majority_of(config, case.file()).major  # decided after a hearing
+
+
+def test_on_the_spot_penalties_stay_within_article_51(config):
+    case = cases.open_case(config, party={"kind": "自然人", "name": "张某"}, handlers=[A, B], by=A, at=at(9, 1),
+                           data={"item_code": "CF-015", "source": "日常检查", "facts": "x", "approver": "局长"})
+    spot = {"decision_no": "当罚〔2026〕1号", "facts": "x", "basis": "x", "penalty": "罚款", "fine_yuan": 300,
+            "place": "景区", "decided_on": "2026-09-01"}
+    with pytest.raises(cases.CaseError, match="不得超过200元"):
+        cases.record_step(config, case.number, "当场处罚", spot, by=A, at=at(9, 1, 11))
+    with pytest.raises(cases.CaseError, match="只能是警告或罚款"):
+        cases.record_step(config, case.number, "当场处罚", dict(spot, fine_yuan=100, penalty="没收违法所得"), by=A,
+                          at=at(9, 1, 11))
+    cases.record_step(config, case.number, "当场处罚", dict(spot, fine_yuan=200), by=A, at=at(9, 1, 11))
+
+
+def test_preservation_limit_shows_until_disposed(config):
+    case = investigated(config)
+    entry = cases.record_step(config, case.number, "证据保全", {"measure": "先行登记保存", "items": "营业日志", "officers": [A, B],
+                                                             "av_exception": "照相机电量耗尽，已由当事人签字确认"},
+                              by=A, at=at(9, 2, 15))
+    limit = [d for d in cases.deadlines(config, case.file()) if d.seq == entry.seq][0]
+    assert limit.due == dt.date(2026, 9, 11) and "第五十六条" in limit.source
+    cases.record_step(config, case.number, "保全处理", {"measure_seq": entry.seq, "result": "退还", "decided_on": "2026-09-14"},
+                      by=A, at=at(9, 14))
+    assert [d for d in cases.deadlines(config, case.file()) if d.seq == entry.seq] == []
+    assert cases.CaseFile(case).last("保全处理")[1]["overdue"] is True
+
+
+def test_the_gate_holds_on_the_command_line(config, monkeypatch, database_url):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    case = investigated(config)
+    propose(config, case, fine=150000, level="严重")
+    notify(config, case)
+    runner = CliRunner()
+    fields = [f"{k}={v}" for k, v in decision(150000).items()]
+    args = ["case", "record", case.number, "决定", "--by", A] + sum([["--field", f] for f in fields], [])
+    result = runner.invoke(bot.cli, args)
+    assert result.exit_code == 1 and "须经法制审核" in result.output
+    status = runner.invoke(bot.cli, ["review", "status", case.number])
+    assert "属于重大执法决定" in status.output and "尚未提请法制审核" in status.output
+    refused = runner.invoke(bot.cli, ["review", "record", case.number, "--by", C, "--result", "通过", "--opinion", "x"])
+    assert refused.exit_code == 1 and "逐项" in refused.output
+
+
+def test_demo_cases_obey_the_rules(config):
+    assert seed_cases_if_empty(config, sign=False) == 4
+    for case in cases.Case.select():
+        for seq, step, data in case.file().steps():
+            if step == "审核":
+                by = case.file().contents[seq]["by"]
+                assert by not in case.handlers(), (case.number, by)
+
+
+def test_the_gate_holds_in_the_chat_and_the_reviewer_answers_there(config, client, app):
+    app.config["CLOCK"] = at(9, 16).timestamp
+    case = investigated(config)
+    propose(config, case, fine=150000, level="严重")
+    submit(config, case)
+    Staff.add("o_a", "包海龙", "承办人", Officer.by_cert_no(A))
+    Staff.add("o_c", "白斯琴", "法制审核员", Officer.by_cert_no(C)).qualify("A2021150525", dt.date(2023, 6, 15))
+    handler, reviewer = WeChatUser(client, app, "o_a"), WeChatUser(client, app, "o_c")
+    assert "法制审核请用 #审核" in handler.say("#记录 2026-1 审核 审核结论=通过")
+    assert handler.say("#审核 2026-1 通过 其余符合=是 审核意见=好").startswith("未记录审核：")
+    assert "逐项" in reviewer.say("#审核 2026-1 通过 审核意见=事实清楚")
+    done = reviewer.say("#审核 2026-1 退回补充 不符合=证据确凿充分 其余符合=是 补充内容=补充询问笔录 审核意见=证据不足")
+    assert done.startswith("已记录审核") and "退回补充" in done
+    notify(config, case)
+    said = handler.say("#记录 2026-1 决定 决定书文号=罚决〔2026〕1号 违法事实=接纳未成年人 证据=询问笔录 处罚依据=第三十一条 "
+                       "处罚内容=罚款150000元 罚款金额=150000 陈述申辩及采纳情况=未提出 决定日期=2026-09-16")
+    assert said.startswith("未记录：须经法制审核") and "补充询问笔录" in said
+    status = handler.say("#审核情况 2026-1")
+    assert "属于重大执法决定" in status and "退回补充" in status
+    assert "作出处罚决定" in handler.say("#待办")
