@@ -90,5 +90,6 @@ def staff_roles():
     for role in ROLES:
         acts = [act.name for act in ACTS.values() if role in act.roles]
         click.echo(f"{role}：{'、'.join(acts)}")
-    own = sorted({f"{act.own_label}：{act.name}" for act in ACTS.values() if act.own})
-    click.echo("另外，不论角色：\n  " + "\n  ".join(own))
+    own = sorted({f"{act.own_label}：{act.name}" for act in ACTS.values() if act.own and not act.recuse_own})
+    recused = sorted({f"{act.own_label}须回避：{act.name}" for act in ACTS.values() if act.recuse_own})
+    click.echo("另外，不论角色：\n  " + "\n  ".join(own + recused))

@@ -34,7 +34,7 @@ COMMON = {"附件": "attachments", "音像": "attachments", "音像记录": "att
           "无音像理由": "av_exception", "未音像记录理由": "av_exception", "书面理由": "av_exception",
           "当事人放弃": "party_waived", "放弃陈述申辩": "party_waived",
           # optional fields of a proposal and a late decision (models/review.py, models/cases.py)
-          "没收金额": "confiscation_yuan", "罚没金额": "confiscation_yuan", "重大情形": "flags", "涉嫌犯罪": "transfer",
+          "罚款金额": "fine_yuan", "没收金额": "confiscation_yuan", "罚没金额": "confiscation_yuan", "重大情形": "flags", "涉嫌犯罪": "transfer",
           "移送": "transfer", "超期理由": "overdue_reason", "当事人地址": "party_address", "补充内容": "supplement"}
 LABEL_OF_KIND = {"evidence": "音像/文书", "correction": "更正"}
 
@@ -255,9 +255,9 @@ def cmd_record(ctx, staff, rest):
     step = fold(parts[1])
     if step not in cases.FIELDS:
         raise Refused(f"没有“{step[:10]}”这个环节。可记录的环节：{'、'.join(cases.STEPS)}。")
+    data = parse_fields(parts[2] if len(parts) > 2 else "", step)
     if step == "审核":
         raise Refused("法制审核请用 #审核 案号 结论 …（#帮助 查看写法）。")
-    data = parse_fields(parts[2] if len(parts) > 2 else "", step)
     attachments = data.pop("attachments", [])
     by = acting_officer(staff)
     entry = cases.record_step(ctx.config, case.number, step, data, by=by, attachments=attachments, at=moment(ctx),
