@@ -297,10 +297,23 @@ def check_step(config, file, step, data, actor, at):
             review.check_gate(config, file, step, data)
     except review.ReviewError as exc:
         raise CaseError(str(exc)) from None
+    if step == "告知":
+        data["hearing_right"] = hearing_right(config, file)
     checks = {"决定": _check_decision_limits, "听证": _check_hearing, "当场处罚": _check_on_the_spot,
               "延期": _check_extension, "保全处理": _check_disposal}
     if step in checks:
         checks[step](config, file, data)
+
+
+def hearing_right(config, file):
+    """Whether the 告知书 must tell the party of the right to a hearing (《行政处罚法》第六十三条)."""
+    _, proposal = review.last(file, "拟决定")
+    if proposal is None:
+        return False
+    rule = config["cases"]["hearing_right"]
+    amount = review._yuan(proposal.get("fine_yuan")) + review._yuan(proposal.get("confiscation_yuan"))
+    return amount >= rule["amount_yuan"][file.case.party_kind] or any(w in str(proposal.get("penalty", ""))
+                                                                       for w in rule["words"])
 
 
 def limits(config):

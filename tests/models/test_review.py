@@ -300,3 +300,39 @@ def test_the_gate_holds_in_the_chat_and_the_reviewer_answers_there(config, clien
     status = handler.say("#审核情况 2026-1")
     assert "属于重大执法决定" in status and "退回补充" in status
     assert "作出处罚决定" in handler.say("#待办")
+
+
+def test_the_notice_gives_the_hearing_right_only_where_article_63_does(config):
+    from docx import Document
+
+    from models import documents
+    from models.evidence import EvidenceStore
+
+    texts = {}
+    for fine in (5000, 150000):
+        case = investigated(config)
+        propose(config, case, fine=fine, level="一般" if fine == 5000 else "严重")
+        notify(config, case)
+        docx_entry, _ = documents.generate(config, case.number, "行政处罚事先告知书", by=A)
+        path = EvidenceStore.from_config(config).path_for(docx_entry.content["data"]["sha256"])
+        texts[fine] = "\n".join(p.text for p in Document(str(path)).paragraphs)
+    assert "要求听证" not in texts[5000] and "陈述和申辩" in texts[5000]
+    assert "要求听证" in texts[150000] and "第六十三条" in texts[150000]
+
+
+def test_a_party_name_with_markup_prints_as_text(config):
+    from models import documents
+
+    rows = [("当事人", "某<公司> & <b>某</b>")]
+    pdf = documents.render_pdf("奈曼旗文化和旅游局", "行政处罚决定书", rows, ["当事人：某<公司>"], "foot",
+                               font=documents.pdf_font(config))
+    assert pdf.startswith(b"%PDF-")
+    docx = documents.render_docx("奈曼旗文化和旅游局", "行政处罚决定书", rows, ["当事人：某<公司>"], "foot")
+    assert docx.startswith(b"PK")
+
+
+def test_the_flowchart_is_drawn_from_the_workflow(config):
+    dot = review.flowchart_dot(config)
+    for step in review.WORKFLOW:
+        assert f'"{step}"' in dot
+    assert config["review"]["catalogue"][0]["name"] in dot
