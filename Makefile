@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 PYTHON  ?= python3
 
-.PHONY: run test bench browser init-db clean
+.PHONY: run test bench browser doc-tools init-db clean
 
 $(STAMP): requirements.txt
 	# A venv left half-made (interrupted install) is made again rather than trusted.
@@ -16,7 +16,7 @@ $(STAMP): requirements.txt
 init-db: $(STAMP)
 	$(PY) bot.py init-db
 
-run: $(STAMP)
+run: $(STAMP) doc-tools
 	$(PY) bot.py serve
 
 # Headless Chromium and a CJK font for the page tests (Debian packages).
@@ -26,7 +26,14 @@ browser:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	fi
 
-test: $(STAMP) browser
+# A TrueType CJK font the PDF documents embed (subset), and Graphviz for the review flowchart (Debian packages).
+doc-tools:
+	@if [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || [ ! -x /usr/bin/dot ]; then \
+	  echo "installing fonts-wqy-microhei and graphviz"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei graphviz >/dev/null; \
+	fi
+
+test: $(STAMP) browser doc-tools
 	$(PY) -m pytest
 
 # Both parts always run; the exit status is non-zero if either missed a target.

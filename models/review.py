@@ -19,6 +19,8 @@ This module sits below models/cases.py: it reads a case file (a `CaseFile`) and 
 which cases.py reports like any other refusal.
 """
 import datetime as dt
+import shutil
+import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -372,3 +374,20 @@ def flowchart_dot(config):
     lines += [f'  "{a}" -> "{b}";' for a, b in edges]
     lines.append("}")
     return "\n".join(lines)
+
+
+_svg_cache = {}
+
+
+def flowchart_svg(config):
+    """The flowchart as SVG through Graphviz's `dot` (Debian: graphviz), or None where it is not installed.
+    Drawn once per workflow and catalogue, then kept."""
+    dot = flowchart_dot(config)
+    if dot not in _svg_cache:
+        if shutil.which("dot") is None:
+            return None
+        done = subprocess.run(["dot", "-Tsvg"], input=dot.encode(), capture_output=True, timeout=30, check=False)
+        if done.returncode != 0:
+            return None
+        _svg_cache[dot] = done.stdout.decode("utf-8")
+    return _svg_cache[dot]

@@ -8,9 +8,6 @@ models/cases.py (`record_step`), exactly as the `#审核` and `#记录` chat com
     python bot.py review discuss NO --by CERT --held-on 2026-11-20 --host … --participant … --opinions … --conclusion …
     python bot.py review status NO | catalogue | flowchart [--out 流程图.svg]
 """
-import shutil
-import subprocess
-
 import click
 from flask.cli import AppGroup
 
@@ -147,9 +144,9 @@ def flowchart_command(out):
     if not out:
         click.echo(dot)
         return
-    if shutil.which("dot") is None:
+    svg = review.flowchart_svg(config)
+    if svg is None:
         refuse("未安装 Graphviz（Debian：apt-get install graphviz），可先不加 --out 输出 DOT 文本。")
-    svg = subprocess.run(["dot", "-Tsvg"], input=dot.encode(), capture_output=True, check=True).stdout
-    with open(out, "wb") as fh:
+    with open(out, "w", encoding="utf-8") as fh:
         fh.write(svg)
     click.echo(f"已生成：{out}")

@@ -336,3 +336,11 @@ def test_the_flowchart_is_drawn_from_the_workflow(config):
     for step in review.WORKFLOW:
         assert f'"{step}"' in dot
     assert config["review"]["catalogue"][0]["name"] in dot
+
+
+def test_the_public_page_shows_the_catalogue_and_the_chart(client):
+    html = client.get("/review").get_data(as_text=True)
+    assert "重大执法决定目录" in html and "吊销许可证件" in html and "提请审核" in html
+    if review.flowchart_svg(client.application.config["SANXIANG"]) is not None:  # `make test` installs graphviz
+        assert "<svg" in html and "集体讨论" in html
+    assert 'href="/review"' in client.get("/").get_data(as_text=True)
