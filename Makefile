@@ -16,7 +16,7 @@ $(STAMP): requirements.txt
 init-db: $(STAMP)
 	$(PY) bot.py init-db
 
-run: $(STAMP) doc-tools
+run: $(STAMP)
 	$(PY) bot.py serve
 
 # Headless Chromium and a CJK font for the page tests (Debian packages).

@@ -443,13 +443,18 @@ def todo(config, staff, today):
     head sees every case, a reviewer the reviews, an officer the cases they handle."""
     from models.staff import HEAD, REVIEWER
 
-    calendar, rows = working_calendar(config), []
-    for case in Case.select().order_by(Case.opened_seq):
-        mine = staff.role == HEAD or staff.cert_no in case.handlers()
-        for limit in deadlines(config, case.file()):
-            if mine or (staff.role == REVIEWER and limit.name == "法制审核"):
-                rows.append((case, limit, calendar.workdays_between(today, limit.due)[0]))
+    rows = [(case, limit, left) for case, limit, left in running_limits(config, today)
+            if staff.role == HEAD or staff.cert_no in case.handlers()
+            or (staff.role == REVIEWER and limit.name == "法制审核")]
     return sorted(rows, key=lambda row: row[1].due)
+
+
+def running_limits(config, today):
+    """(case, limit, working days left — negative once passed) for every limit running on any case."""
+    calendar = working_calendar(config)
+    for case in Case.select().order_by(Case.opened_seq):
+        for limit in deadlines(config, case.file()):
+            yield case, limit, calendar.workdays_between(today, limit.due)[0]
 
 
 def _date(value, label):

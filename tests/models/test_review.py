@@ -344,3 +344,24 @@ def test_the_public_page_shows_the_catalogue_and_the_chart(client):
     if review.flowchart_svg(client.application.config["SANXIANG"]) is not None:  # `make test` installs graphviz
         assert "<svg" in html and "集体讨论" in html
     assert 'href="/review"' in client.get("/").get_data(as_text=True)
+
+
+def test_limits_are_reminded_to_handlers_and_heads(config):
+    from models.complaints import Outbox
+    from notices.cases import remind_case_limits
+
+    Staff.add("o_a", "包海龙", "承办人", Officer.by_cert_no(A))
+    Staff.add("o_head", "其木格", "负责人", None)
+    Staff.add("o_x", "某某", "承办人", Officer.by_cert_no("15052501005"))  # not on this case
+    case = investigated(config)
+    entry = cases.record_step(config, case.number, "证据保全", {"measure": "先行登记保存", "items": "营业日志", "officers": [A, B],
+                                                             "av_exception": "照相机电量耗尽，已由当事人签字确认"},
+                              by=A, at=at(9, 2, 15))
+    assert remind_case_limits(config, today=dt.date(2026, 9, 3)) == 0  # 7 working days away
+    assert remind_case_limits(config, today=dt.date(2026, 9, 9)) == 2  # 2 working days left: handler and head
+    sent = {o.openid: o.text for o in Outbox.select()}
+    assert set(sent) == {"o_a", "o_head"} and "临近期限" in sent["o_a"] and "第五十六条" in sent["o_a"]
+    assert remind_case_limits(config, today=dt.date(2026, 9, 9)) == 2 and Outbox.select().count() == 2  # once
+    remind_case_limits(config, today=dt.date(2026, 9, 14))
+    assert any("已超期" in o.text for o in Outbox.select())
+    assert entry.seq
