@@ -391,3 +391,96 @@ def flowchart_svg(config):
             return None
         _svg_cache[dot] = done.stdout.decode("utf-8")
     return _svg_cache[dot]
+
+
+# -- reports ---------------------------------------------------------------------------------------------
+
+@dataclass
+class ReviewReport:
+    """法制审核统计 for a period: major decisions, reviews by outcome, review times, overdue reviews."""
+
+    start: dt.date
+    end: dt.date
+    decisions: list  # dicts: case_no, decided_on, decision_no, party kind/name, fine_yuan, penalty, major, rules
+    outcomes: dict  # 通过/退回补充/不同意 -> count
+    times: list  # (case_no, submitted_on, reviewed_on, working days)
+    overdue: list  # (case_no, due_on, reviewed_on or "", working days late)
+
+    @property
+    def major_decisions(self):
+        return [d for d in self.decisions if d["major"]]
+
+    @property
+    def average_days(self):
+        return round(sum(t[3] for t in self.times) / len(self.times), 1) if self.times else None
+
+    @property
+    def longest_days(self):
+        return max((t[3] for t in self.times), default=None)
+
+
+def review_report(config, start, end, today=None):
+    """Read the case file log for decisions and reviews dated in [start, end]. Review time counts working
+    days from submission to the review that answered it (models/workdays.py)."""
+    from models import ledger
+    from models.workdays import working_calendar
+
+    calendar, today = working_calendar(config), today or dt.date.today()
+    parties, submissions = {}, {}
+    report = ReviewReport(start, end, [], dict.fromkeys(OUTCOMES, 0), [], [])
+    query = ledger.LedgerEntry.select().where(ledger.LedgerEntry.kind == "step").order_by(ledger.LedgerEntry.seq)
+    for entry in query:
+        content = entry.content
+        data, step, day = content["data"], content["step"], dt.date.fromisoformat(content["at"][:10])
+        if step == "立案":
+            parties[entry.case_no] = data.get("party", {})
+        elif step == "提请审核":
+            submissions[entry.seq] = (entry.case_no, day, data.get("due_on"))
+        elif step == "审核" and start <= day <= end:
+            report.outcomes[data["result"]] = report.outcomes.get(data["result"], 0) + 1
+            submitted = submissions.pop(data.get("submission_seq"), None)
+            if submitted:
+                days = calendar.workdays_between(submitted[1], day)[0]
+                report.times.append((entry.case_no, submitted[1].isoformat(), day.isoformat(), days))
+                if submitted[2] and day > dt.date.fromisoformat(submitted[2]):
+                    late = calendar.workdays_between(dt.date.fromisoformat(submitted[2]), day)[0]
+                    report.overdue.append((entry.case_no, submitted[2], day.isoformat(), late))
+        elif step in ("决定", "不予处罚", "当场处罚"):
+            decided = dt.date.fromisoformat(str(data.get("decided_on", day))[:10])
+            if start <= decided <= end:
+                party = parties.get(entry.case_no, {})
+                report.decisions.append({
+                    "case_no": entry.case_no, "kind": step, "decision_no": data.get("decision_no", ""),
+                    "decided_on": decided.isoformat(), "party_kind": party.get("kind", ""), "party": party.get("name", ""),
+                    "fine_yuan": _yuan(data.get("fine_yuan")), "penalty": data.get("penalty", data.get("reason", "")),
+                    "major": bool(data.get("major")), "rules": data.get("major_rules", [])})
+    for case_no, submitted, due in submissions.values():  # still waiting for the reviewer
+        if due and dt.date.fromisoformat(due) < today and submitted <= end:
+            report.overdue.append((case_no, due, "", calendar.workdays_between(dt.date.fromisoformat(due), today)[0]))
+    return report
+
+
+def report_xlsx(report, path):
+    """The report as an Excel workbook: 重大执法决定, 审核结论, 审核用时, 超期审核."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheets = [
+        ("重大执法决定", ["案号", "决定类型", "决定书文号", "决定日期", "当事人类型", "当事人", "罚款（元）", "处罚内容", "目录情形"],
+         [[d["case_no"], d["kind"], d["decision_no"], d["decided_on"], d["party_kind"], d["party"], d["fine_yuan"],
+           d["penalty"], "；".join(d["rules"])] for d in report.major_decisions]),
+        ("审核结论", ["结论", "件数"], [[k, v] for k, v in report.outcomes.items()]),
+        ("审核用时", ["案号", "提请日期", "审核日期", "工作日"], [list(t) for t in report.times]
+         + [["平均", "", "", report.average_days or 0], ["最长", "", "", report.longest_days or 0]]),
+        ("超期审核", ["案号", "审核期限", "审核日期（空为尚未审核）", "超期工作日"], [list(o) for o in report.overdue]),
+    ]
+    book.remove(book.active)
+    for title, header, rows in sheets:
+        sheet = book.create_sheet(title)
+        sheet.append(header)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            sheet.append(row)
+    book.save(path)

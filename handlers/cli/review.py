@@ -150,3 +150,23 @@ def flowchart_command(out):
     with open(out, "w", encoding="utf-8") as fh:
         fh.write(svg)
     click.echo(f"已生成：{out}")
+
+
+@review_group.command("report")
+@click.option("--from", "start", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--to", "end", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--xlsx", type=click.Path(dir_okay=False), help="Also write an Excel file.")
+def report_command(start, end, xlsx):
+    """法制审核统计 for a period: major decisions, outcomes, review times, overdue reviews."""
+    config = open_db()
+    report = review.review_report(config, start.date(), end.date())
+    click.echo(f"{report.start}至{report.end}：作出决定{len(report.decisions)}件，其中重大执法决定{len(report.major_decisions)}件")
+    click.echo("审核结论：" + "，".join(f"{k}{v}件" for k, v in report.outcomes.items()))
+    if report.times:
+        click.echo(f"审核用时：平均{report.average_days}个工作日，最长{report.longest_days}个工作日")
+    click.echo(f"超期审核：{len(report.overdue)}件")
+    for case_no, due, reviewed, late in report.overdue:
+        click.echo(f"  {case_no} 期限{due} {'审核于' + reviewed if reviewed else '尚未审核'}，超期{late}个工作日")
+    if xlsx:
+        review.report_xlsx(report, xlsx)
+        click.echo(f"已导出：{xlsx}")

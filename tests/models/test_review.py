@@ -365,3 +365,40 @@ def test_limits_are_reminded_to_handlers_and_heads(config):
     remind_case_limits(config, today=dt.date(2026, 9, 14))
     assert any("已超期" in o.text for o in Outbox.select())
     assert entry.seq
+
+
+def test_the_report_counts_major_decisions_outcomes_times_and_overdue(config, tmp_path):
+    from openpyxl import load_workbook
+
+    case = investigated(config)
+    propose(config, case, fine=150000, level="严重")
+    submit(config, case)  # 3 September; due 7 working days later
+    review_it(config, case, result="退回补充", points=dict(POINTS, 证据确凿充分=False), supplement="补充询问笔录", day=4)
+    submit(config, case, day=7)
+    review_it(config, case, day=28)  # late
+    discuss(config, case, day=28)
+    notify(config, case, day=28)
+    cases.record_step(config, case.number, "决定", dict(decision(150000), decided_on="2026-10-12"), by=A, at=at(10, 12))
+    report = review.review_report(config, dt.date(2026, 9, 1), dt.date(2026, 10, 31))
+    assert [d["fine_yuan"] for d in report.major_decisions] == [150000]
+    assert report.major_decisions[0]["party_kind"] == "法人或其他组织" and report.major_decisions[0]["rules"]
+    assert report.outcomes == {"通过": 1, "退回补充": 1, "不同意": 0}
+    assert report.longest_days > 7 and report.average_days < report.longest_days
+    assert [o[0] for o in report.overdue] == [case.number]
+    review.report_xlsx(report, tmp_path / "r.xlsx")
+    book = load_workbook(tmp_path / "r.xlsx")
+    assert book.sheetnames == ["重大执法决定", "审核结论", "审核用时", "超期审核"]
+    assert book["重大执法决定"]["G2"].value == 150000
+
+
+def test_the_staff_report_page_and_its_excel(config, client, app):
+    import base64
+
+    assert client.get("/staff/reviews").status_code == 404  # off until STAFF_TOKEN is set
+    app.config["SANXIANG"]["badges"]["staff_token"] = "s3cret"
+    assert client.get("/staff/reviews").status_code == 401
+    auth = {"Authorization": "Basic " + base64.b64encode(b"x:s3cret").decode()}
+    html = client.get("/staff/reviews?from=2026-01-01&to=2026-12-31", headers=auth).get_data(as_text=True)
+    assert "法制审核统计" in html and "重大执法决定0件" in html
+    xlsx = client.get("/staff/reviews?from=bad&format=xlsx", headers=auth)
+    assert xlsx.status_code == 200 and xlsx.data.startswith(b"PK")
