@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 PYTHON  ?= python3
 
-.PHONY: run test bench browser doc-tools init-db clean
+.PHONY: run demo test bench browser doc-tools init-db clean
 
 $(STAMP): requirements.txt
 	# A venv left half-made (interrupted install) is made again rather than trusted.
@@ -18,6 +18,13 @@ init-db: $(STAMP)
 
 run: $(STAMP)
 	$(PY) bot.py serve
+
+# The demonstration: four 示例 cases in a database, records and signing key of their own (var/demo/),
+# never in the bureau's real case file.
+demo: $(STAMP)
+	mkdir -p var/demo
+	DATABASE_URL=sqlite:///var/demo/sanxiang.db LEDGER_KEY_PATH=var/demo/ledger_ed25519.pem \
+	  RECORDS_PATH=var/demo/records $(PY) bot.py serve --demo
 
 # Headless Chromium and a CJK font for the page tests (Debian packages).
 browser:

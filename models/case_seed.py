@@ -71,7 +71,7 @@ def seed_cases_if_empty(config, path=SEED_PATH, sign=True):
         for at, spec, step in sorted(events, key=lambda e: e[0]):
             key = spec["key"]
             if step is None:
-                opening = dict(spec["open"])
+                opening = dict(spec["open"], demo=True)  # 示例: never mistaken for a real case
                 by, _ = opening.pop("by"), opening.pop("at")
                 numbers[key] = cases.open_case(config, party=spec["party"], handlers=spec["handlers"], by=by,
                                                data=opening, at=at).number

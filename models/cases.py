@@ -104,6 +104,12 @@ class Case(BaseModel):
     def by_number(cls, number):
         return cls.get_or_none(cls.number == (number or "").strip())
 
+    @property
+    def is_demo(self):
+        """示例: a demonstration case (models/case_seed.py), shown as such wherever cases are listed."""
+        opening = ledger.LedgerEntry.by_seq(self.opened_seq)
+        return bool(opening and opening.content["data"].get("demo"))
+
     def recusal_of(self, staff):
         """回避: someone whose recusal is on record acts on nothing of this case (models/staff.py)."""
         cert = getattr(staff, "cert_no", None)

@@ -172,7 +172,8 @@ def cmd_cases(ctx, staff, rest):
     for case in cases.Case.select().order_by(cases.Case.opened_seq):
         status = case.file().status()
         if status not in cases.ENDINGS:
-            rows.append(f"{short_ref(case.number)}　{case.party_name}\n{case.number}　当前：{status}")
+            demo = "【示例】" if case.is_demo else ""
+            rows.append(f"{demo}{short_ref(case.number)}　{case.party_name}\n{case.number}　当前：{status}")
     if not rows:
         return "目前没有在办案件。"
     return Paged(f"在办案件{len(rows)}件（回复“#案件 案号”查看）：", rows)

@@ -402,3 +402,17 @@ def test_the_staff_report_page_and_its_excel(config, client, app):
     assert "法制审核统计" in html and "重大执法决定0件" in html
     xlsx = client.get("/staff/reviews?from=bad&format=xlsx", headers=auth)
     assert xlsx.status_code == 200 and xlsx.data.startswith(b"PK")
+
+
+def test_demo_cases_only_on_request_and_marked(config, monkeypatch, database_url, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("LEDGER_KEY_PATH", str(tmp_path / "k.pem"))
+    monkeypatch.setenv("RECORDS_PATH", str(tmp_path / "records"))
+    runner = CliRunner()
+    assert runner.invoke(bot.cli, ["init-db"]).exit_code == 0
+    db.connect(reuse_if_open=True)
+    assert cases.Case.select().count() == 0 and ledger.size() == 0  # a real installation starts empty
+    done = runner.invoke(bot.cli, ["init-db", "--demo"])
+    assert done.exit_code == 0 and "示例" in done.output
+    listed = runner.invoke(bot.cli, ["case", "list"]).output
+    assert listed.count("【示例】") == 4
