@@ -587,9 +587,32 @@ def correct(config, number, seq, changes, reason, *, by, at=None, actor=None):
             raise CaseError(f"第{seq}条记录不属于案件{number}。")
         if target.kind == "correction":
             raise CaseError("请更正原记录，而不是更正记录本身。")
-        check_actor("case.correct", by, at.date(), case, actor)
+        # A review is corrected only by a reviewer outside the case, like it is recorded.
+        check_actor("case.review" if target.step == "审核" else "case.correct", by, at.date(), case, actor)
+        check_correction(target, changes, at)
         return ledger.append("correction", {"changes": changes, "reason": reason}, case_no=number,
                              step=target.step, by=str(by), corrects=int(seq), at=at)
+
+
+# What the rules computed when an entry was recorded: no correction may rewrite it.
+COMPUTED = {"major", "major_rules", "review_seq", "proposal_seq", "submission_seq", "discussion_seq", "due_on",
+            "hearing_right", "discretion_flag", "failing", "reviewer", "qualification", "previous_due", "overdue"}
+# A decision's substance: changing it is a new decision (变更、撤销), not a correction of a slip.
+DECISION_SUBSTANCE = {"penalty", "fine_yuan", "decided_on", "confiscation_yuan"}
+
+
+def check_correction(target, changes, at):
+    """更正 fixes slips; it never moves a decision past the legal review or the procedure limits."""
+    touched = sorted(set(changes) & COMPUTED)
+    if touched:
+        raise CaseError(f"“{'、'.join(touched)}”由系统按规则判断，不能更正；如情况有变，请记录新的环节。")
+    if target.step == "审核" and set(changes) & {"result", "points"}:
+        raise CaseError("审核结论和审核事项不能更正；如需改变，请承办人员重新提请审核。")
+    if target.step in DECISIONS and set(changes) & DECISION_SUBSTANCE:
+        raise CaseError("决定的处罚内容、金额和日期不能以更正方式改变；决定确有错误的，应依法变更或撤销原决定。")
+    for key, label in PAST_DATES.items():
+        if key in changes and _date(changes[key], label) > at.date():
+            raise CaseError(f"{label}不能更正为晚于今天的日期。")
 
 
 def av_exceptions():

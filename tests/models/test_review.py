@@ -416,3 +416,28 @@ def test_demo_cases_only_on_request_and_marked(config, monkeypatch, database_url
     assert done.exit_code == 0 and "示例" in done.output
     listed = runner.invoke(bot.cli, ["case", "list"]).output
     assert listed.count("【示例】") == 4
+
+
+def test_a_correction_cannot_get_around_the_review(config):
+    case = investigated(config)
+    propose(config, case)
+    notify(config, case)
+    decided = cases.record_step(config, case.number, "决定", decision(5000), by=A, at=at(9, 16))
+    reason = "金额笔误，依审批表更正"
+    with pytest.raises(cases.CaseError, match="不能以更正方式改变"):
+        cases.correct(config, case.number, decided.seq, {"fine_yuan": 500000}, reason, by=A, at=at(9, 17))
+    with pytest.raises(cases.CaseError, match="由系统按规则判断"):
+        cases.correct(config, case.number, decided.seq, {"major": False}, reason, by=A, at=at(9, 17))
+    cases.correct(config, case.number, decided.seq, {"decision_no": "罚决〔2026〕2号"}, "文号笔误，依发文登记更正",
+                  by=A, at=at(9, 17))
+
+
+def test_only_an_outside_reviewer_corrects_a_review(config):
+    case = investigated(config)
+    propose(config, case)
+    submit(config, case)
+    reviewed = review_it(config, case)
+    with pytest.raises(cases.CaseError, match="须回避"):
+        cases.correct(config, case.number, reviewed.seq, {"opinion": "改"}, "审核意见表述不准确，更正", by=A, at=at(9, 5))
+    cases.correct(config, case.number, reviewed.seq, {"opinion": "事实清楚，证据确凿充分"}, "审核意见表述不完整，补全",
+                  by=C, at=at(9, 5))
