@@ -28,14 +28,14 @@ from models.workdays import working_calendar
 
 INVESTIGATION = ("现场检查", "随机抽查", "调查取证", "证据保全", "行政强制")
 REVIEW_STEPS = ("拟决定", "提请审核", "审核", "审核异议", "集体讨论")
-STEPS = ("立案",) + INVESTIGATION + ("保全处理", "回避", "延期") + REVIEW_STEPS + (
-    "告知", "听证", "决定", "不予处罚", "当场处罚", "送达", "执行", "结案", "撤案")
+STEPS = ("立案",) + INVESTIGATION + ("责令改正", "保全处理", "回避", "延期") + REVIEW_STEPS + (
+    "告知", "陈述申辩", "听证", "决定", "不予处罚", "当场处罚", "送达", "执行", "结案", "撤案")
 DECISIONS = ("决定", "不予处罚", "当场处罚")
 ENDINGS = ("结案", "撤案")
 ONCE = ("立案", "决定", "不予处罚", "当场处罚", "结案", "撤案")
 # Dates that record what already happened: none may lie after the day it is recorded.
 PAST_DATES = {"decided_on": "决定日期", "served_on": "送达日期", "executed_on": "执行日期", "closed_on": "结案日期",
-              "held_on": "举行日期", "notified_on": "通知日期", "requested_on": "申请日期"}
+              "held_on": "举行日期", "notified_on": "通知日期", "requested_on": "申请日期", "received_on": "收到日期"}
 PARTY_KINDS = ("自然人", "法人或其他组织")
 
 # Structured fields per step: (key, label). Every one is required; extra keys are kept as recorded.
@@ -47,6 +47,8 @@ FIELDS = {
     "调查取证": [("method", "取证方式"), ("content", "取证内容"), ("officers", "执法人员")],
     "证据保全": [("measure", "保全措施"), ("items", "保全物品"), ("officers", "执法人员")],
     "行政强制": [("measure", "强制措施"), ("items", "涉及财物"), ("place", "实施地点"), ("officers", "执法人员")],
+    "责令改正": [("order_no", "通知书编号"), ("content", "责令改正内容"), ("deadline", "改正期限")],
+    "陈述申辩": [("received_on", "收到日期"), ("content", "陈述申辩内容"), ("review", "复核意见"), ("adopted", "是否采纳")],
     "保全处理": [("measure_seq", "保全记录号"), ("result", "处理决定"), ("decided_on", "决定日期")],
     "回避": [("officer", "回避人员执法证号"), ("reason", "回避理由"), ("approver", "批准负责人")],
     "延期": [("extend_days", "延长天数"), ("reason", "延期理由"), ("approver", "批准负责人")],
@@ -248,6 +250,7 @@ def check_order(config, file, step, data, probe=False):
         "保全处理": (lambda: "证据保全" in done or "行政强制" in done, "尚无证据保全或查封、扣押记录。"),
         "告知": (lambda: "拟决定" in done, "告知前须有拟决定（拟处理意见）：告知的是拟作出的处罚。"),
         "听证": (lambda: "告知" in done, "听证须在事先告知之后（当事人收到告知书后提出申请）。"),
+        "陈述申辩": (lambda: "告知" in done, "陈述申辩须在事先告知之后。"),
         "决定": (lambda: "告知" in done, "作出处罚决定前须先告知当事人拟处罚的事实、理由、依据及其权利（行政处罚法第四十四条）。"),
         "不予处罚": (lambda: "拟决定" in done, "作出不予处罚决定前须有拟决定（拟处理意见）。"),
         "当场处罚": (lambda: not any(s in done for s in REVIEW_STEPS + ("告知",)),

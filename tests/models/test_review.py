@@ -441,3 +441,21 @@ def test_only_an_outside_reviewer_corrects_a_review(config):
         cases.correct(config, case.number, reviewed.seq, {"opinion": "改"}, "审核意见表述不准确，更正", by=A, at=at(9, 5))
     cases.correct(config, case.number, reviewed.seq, {"opinion": "事实清楚，证据确凿充分"}, "审核意见表述不完整，补全",
                   by=C, at=at(9, 5))
+
+
+def test_order_to_correct_and_statement_record_forms(config):
+    from models import documents
+
+    case = investigated(config)
+    cases.record_step(config, case.number, "责令改正", {"order_no": "责改〔2026〕1号", "content": "立即悬挂未成年人禁入标志",
+                                                    "deadline": "2026-09-05"}, by=A, at=at(9, 2, 11))
+    propose(config, case)
+    with pytest.raises(cases.CaseError, match="事先告知之后"):
+        cases.record_step(config, case.number, "陈述申辩", {}, by=A, at=at(9, 8))
+    notify(config, case)
+    cases.record_step(config, case.number, "陈述申辩", {"received_on": "2026-09-08", "content": "系初次违法", "review": "已复核",
+                                                    "adopted": "部分采纳"}, by=A, at=at(9, 8))
+    forms = documents.available_forms(case)
+    assert "责令改正通知书" in forms and "陈述申辩笔录" in forms
+    for form in ("责令改正通知书", "陈述申辩笔录"):
+        assert len(documents.generate(config, case.number, form, by=A)) == 2
