@@ -240,18 +240,14 @@ def check_order(config, file, step, data, probe=False):
     decided = [d for d in DECISIONS if d in done]
     if step in INVESTIGATION + REVIEW_STEPS + ("告知", "听证", "撤案", "延期") + DECISIONS and decided:
         raise CaseError(f"该案件已作出{decided[0]}，不能再记录“{step}”。")
-    investigated = lambda: any(s in done for s in ("调查取证", "现场检查", "随机抽查"))  # noqa: E731
-    needs = {
-        "拟决定": (investigated, "拟决定前须有调查取证或现场检查记录（调查终结）。"),
-        "提请审核": (lambda: "拟决定" in done, "提请法制审核前须先记录拟决定（拟处理意见）。"),
-        "审核": (lambda: "提请审核" in done, "审核前须由承办人员提请审核并附送审材料。"),
-        "审核异议": (lambda: "审核" in done, "尚无审核意见，不能登记异议。"),
-        "集体讨论": (lambda: "拟决定" in done, "集体讨论前须有拟决定（拟处理意见）。"),
+    # The review's steps follow models/review.py WORKFLOW, the table the published flowchart is drawn from.
+    needs = {name: ((lambda after=spec["after"]: any(s in done for s in after)), spec["refusal"])
+             for name, spec in review.WORKFLOW.items()}
+    needs.update({
         "保全处理": (lambda: "证据保全" in done or "行政强制" in done, "尚无证据保全或查封、扣押记录。"),
         "告知": (lambda: "拟决定" in done, "告知前须有拟决定（拟处理意见）：告知的是拟作出的处罚。"),
         "听证": (lambda: "告知" in done, "听证须在事先告知之后（当事人收到告知书后提出申请）。"),
         "陈述申辩": (lambda: "告知" in done, "陈述申辩须在事先告知之后。"),
-        "决定": (lambda: "告知" in done, "作出处罚决定前须先告知当事人拟处罚的事实、理由、依据及其权利（行政处罚法第四十四条）。"),
         "不予处罚": (lambda: "拟决定" in done, "作出不予处罚决定前须有拟决定（拟处理意见）。"),
         "当场处罚": (lambda: not any(s in done for s in REVIEW_STEPS + ("告知",)),
                  "已按普通程序办理的案件不能当场处罚。"),
@@ -259,7 +255,7 @@ def check_order(config, file, step, data, probe=False):
         "执行": (lambda: "决定" in done and "送达" in done, "执行前须有处罚决定并已送达。"),
         "结案": (lambda: "送达" in done and ("执行" in done or "决定" not in done),
                "结案前须已送达决定书；作出处罚决定的，还须有执行记录。"),
-    }
+    })
     if step in needs and not needs[step][0]():
         raise CaseError(needs[step][1])
     if step == "决定" and not probe:

@@ -33,19 +33,24 @@ ROOT = Path(__file__).resolve().parent.parent
 OUTCOMES = ("通过", "退回补充", "不同意")
 LEVELS = ("首违不罚", "不予处罚", "轻微", "一般", "严重")
 
-# The workflow of a major decision, in order: step -> (what must be on file first, who records it).
-# models/cases.py enforces the "needs"; the flowchart (`flowchart_dot`) is drawn from this table.
+# The workflow of a major decision, in order: each step, the steps one of which must be on file before it
+# (`after`), who records it, and where each outcome of a review leads. models/cases.py `check_order`
+# refuses a step whose `after` is missing, and the flowchart (`flowchart_dot`) draws its arrows from
+# the same table, so the published chart is the rule the software keeps.
 WORKFLOW = {
-    "调查终结": {"needs": "调查取证或现场检查", "who": "承办人员"},
-    "拟决定": {"needs": "调查终结", "who": "承办人员", "note": "按目录判断是否重大"},
-    "提请审核": {"needs": "拟决定", "who": "承办人员", "note": "送审材料齐全"},
-    "审核": {"needs": "提请审核", "who": "法制审核员（非本案承办人员）", "note": "逐项审核"},
-    "退回补充": {"needs": "审核", "who": "法制审核员", "note": "补充后重新提请审核"},
-    "不同意": {"needs": "审核", "who": "法制审核员"},
-    "审核异议": {"needs": "不同意或退回补充", "who": "承办人员"},
-    "集体讨论": {"needs": "审核异议；重大案件", "who": "负责人", "note": "参加人员、意见、结论"},
-    "通过": {"needs": "审核", "who": "法制审核员"},
-    "决定": {"needs": "审核通过且其后无实质变化", "who": "负责人批准", "note": "与审核通过的拟决定一致"},
+    "拟决定": {"after": ("调查取证", "现场检查", "随机抽查"), "who": "承办人员", "note": "按目录判断是否重大，说明裁量理由",
+            "refusal": "拟决定前须有调查取证或现场检查记录（调查终结）。"},
+    "提请审核": {"after": ("拟决定",), "who": "承办人员", "note": "送审材料齐全",
+             "refusal": "提请法制审核前须先记录拟决定（拟处理意见）。"},
+    "审核": {"after": ("提请审核",), "who": "法制审核员（非本案承办人员）", "note": "逐项审核",
+           "refusal": "审核前须由承办人员提请审核并附送审材料。",
+           "outcomes": {"通过": "决定", "退回补充": "提请审核", "不同意": "审核异议"}},
+    "审核异议": {"after": ("审核",), "who": "承办人员", "note": "对未通过的审核意见有异议",
+             "refusal": "尚无审核意见，不能登记异议。"},
+    "集体讨论": {"after": ("拟决定",), "who": "负责人", "note": "参加人员、意见、结论；异议和重大案件必经",
+             "refusal": "集体讨论前须有拟决定（拟处理意见）。", "then": ("审核", "决定")},
+    "决定": {"after": ("告知",), "who": "负责人批准", "note": "重大的：审核通过且其后无实质变化、与审核一致",
+           "refusal": "作出处罚决定前须先告知当事人拟处罚的事实、理由、依据及其权利（行政处罚法第四十四条）。"},
 }
 
 
@@ -356,22 +361,25 @@ def discretion_check(config, item_code, proposal):
 # -- the flowchart ---------------------------------------------------------------------------------------
 
 def flowchart_dot(config):
-    """The 《重大执法决定法制审核流程图》 in Graphviz DOT, from `WORKFLOW` and the configuration."""
-    def node(name):
-        spec = WORKFLOW[name]
+    """The 《重大执法决定法制审核流程图》 in Graphviz DOT, drawn from `WORKFLOW` and the configured catalogue."""
+    def node(name, spec):
         label = f"{name}\\n（{spec['who']}）" + (f"\\n{spec['note']}" if spec.get("note") else "")
         return f'  "{name}" [label="{label}"];'
 
-    edges = [("调查终结", "拟决定"), ("拟决定", "提请审核"), ("提请审核", "审核"), ("审核", "通过"), ("审核", "退回补充"),
-             ("审核", "不同意"), ("退回补充", "提请审核"), ("退回补充", "审核异议"), ("不同意", "审核异议"),
-             ("审核异议", "集体讨论"), ("集体讨论", "审核"), ("通过", "集体讨论"), ("通过", "决定"), ("集体讨论", "决定")]
+    lines = ['digraph review {', '  graph [rankdir=TB, fontname="WenQuanYi Micro Hei", label="重大执法决定法制审核流程图"];',
+             '  node [shape=box, fontname="WenQuanYi Micro Hei"];', '  edge [fontname="WenQuanYi Micro Hei"];',
+             '  "调查终结" [shape=oval, label="调查取证 / 现场检查\\n（调查终结）"];']
+    lines += [node(name, spec) for name, spec in WORKFLOW.items()]
+    for name, spec in WORKFLOW.items():
+        sources = ["调查终结"] if set(spec["after"]) & set(WORKFLOW["拟决定"]["after"]) else \
+            [s for s in spec["after"] if s in WORKFLOW] or ["告知"]
+        lines += [f'  "{source}" -> "{name}";' for source in sources]
+        lines += [f'  "{name}" -> "{target}" [label="{outcome}"];' for outcome, target in spec.get("outcomes", {}).items()]
+        lines += [f'  "{name}" -> "{target}" [style=dashed];' for target in spec.get("then", ())]
+    lines.append('  "告知" [shape=oval, label="告知、陈述申辩、听证"];')
     rules = "\\n".join(r["name"] for r in config["review"]["catalogue"])
-    lines = ['digraph review {', '  graph [rankdir=TB, fontname="Noto Sans CJK SC", label="重大执法决定法制审核流程图"];',
-             '  node [shape=box, fontname="Noto Sans CJK SC"];', '  edge [fontname="Noto Sans CJK SC"];']
-    lines += [node(name) for name in WORKFLOW]
     lines.append(f'  "目录" [shape=note, label="重大执法决定目录：\\n{rules}"];')
-    lines.append('  "目录" -> "拟决定" [style=dashed];')
-    lines += [f'  "{a}" -> "{b}";' for a, b in edges]
+    lines.append('  "目录" -> "拟决定" [style=dotted];')
     lines.append("}")
     return "\n".join(lines)
 

@@ -331,11 +331,21 @@ def test_a_party_name_with_markup_prints_as_text(config):
     assert docx.startswith(b"PK")
 
 
-def test_the_flowchart_is_drawn_from_the_workflow(config):
+def test_the_flowchart_is_drawn_from_the_workflow_the_case_file_enforces(config):
     dot = review.flowchart_dot(config)
-    for step in review.WORKFLOW:
-        assert f'"{step}"' in dot
+    for step, spec in review.WORKFLOW.items():
+        assert f'"{step}"' in dot and step in cases.STEPS
+        for source in spec["after"]:
+            if source in review.WORKFLOW:
+                assert f'"{source}" -> "{step}";' in dot
+    assert '"审核" -> "提请审核" [label="退回补充"]' in dot
     assert config["review"]["catalogue"][0]["name"] in dot
+    # each arrow is a rule: without the step it comes from, the step it points to is refused
+    case = investigated(config)
+    for step, message in (("审核", "提请审核"), ("审核异议", "尚无审核意见"), ("提请审核", "拟决定")):
+        assert review.WORKFLOW[step]["refusal"]
+        with pytest.raises(cases.CaseError, match=message):
+            cases.check_order(config, case.file(), step, {}, probe=True)
 
 
 def test_the_public_page_shows_the_catalogue_and_the_chart(client):
