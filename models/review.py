@@ -46,7 +46,7 @@ WORKFLOW = {
            "refusal": "审核前须由承办人员提请审核并附送审材料。",
            "outcomes": {"通过": "决定", "退回补充": "提请审核", "不同意": "审核异议"}},
     "审核异议": {"after": ("审核",), "who": "承办人员", "note": "对未通过的审核意见有异议",
-             "refusal": "尚无审核意见，不能登记异议。"},
+             "refusal": "尚无审核意见，不能登记异议。", "then": ("集体讨论",)},
     "集体讨论": {"after": ("拟决定",), "who": "负责人", "note": "参加人员、意见、结论；异议和重大案件必经",
              "refusal": "集体讨论前须有拟决定（拟处理意见）。", "then": ("审核", "决定")},
     "决定": {"after": ("告知",), "who": "负责人批准", "note": "重大的：审核通过且其后无实质变化、与审核一致",
@@ -373,7 +373,9 @@ def flowchart_dot(config):
     for name, spec in WORKFLOW.items():
         sources = ["调查终结"] if set(spec["after"]) & set(WORKFLOW["拟决定"]["after"]) else \
             [s for s in spec["after"] if s in WORKFLOW] or ["告知"]
-        lines += [f'  "{source}" -> "{name}";' for source in sources]
+        # an outcome arrow (审核 —不同意→ 审核异议) already shows that `after`
+        lines += [f'  "{source}" -> "{name}";' for source in sources
+                  if name not in WORKFLOW.get(source, {}).get("outcomes", {}).values()]
         lines += [f'  "{name}" -> "{target}" [label="{outcome}"];' for outcome, target in spec.get("outcomes", {}).items()]
         lines += [f'  "{name}" -> "{target}" [style=dashed];' for target in spec.get("then", ())]
     lines.append('  "告知" [shape=oval, label="告知、陈述申辩、听证"];')

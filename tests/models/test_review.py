@@ -337,7 +337,7 @@ def test_the_flowchart_is_drawn_from_the_workflow_the_case_file_enforces(config)
         assert f'"{step}"' in dot and step in cases.STEPS
         for source in spec["after"]:
             if source in review.WORKFLOW:
-                assert f'"{source}" -> "{step}";' in dot
+                assert f'"{source}" -> "{step}"' in dot
     assert '"审核" -> "提请审核" [label="退回补充"]' in dot
     assert config["review"]["catalogue"][0]["name"] in dot
     # each arrow is a rule: without the step it comes from, the step it points to is refused
