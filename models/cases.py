@@ -346,6 +346,14 @@ def _check_decision_limits(config, file, data):
     if decided > due and len(reason) < config["cases"]["av_exception_min_chars"]:
         raise CaseError(f"已超过立案之日起{limits(config)['decision_days']}日的办案期限（{due}，《行政处罚法》第六十条），且没有"
                         "期限届满前批准的延期。确需作出决定的，请写明超期理由（超期理由=…），该案将列入超期报告。")
+    # 第四十四条、第四十五条: the party was told of a penalty and heard on it; a heavier one needs a new notice,
+    # and 陈述、申辩 may never make it heavier.
+    n_seq, _ = file.last("告知")
+    notified = [d for seq, s, d in file.steps() if s == "拟决定" and seq < n_seq]
+    if notified and review._yuan(data.get("fine_yuan")) > review._yuan(notified[-1].get("fine_yuan")):
+        raise CaseError(f"决定的罚款（{review._yuan(data.get('fine_yuan'))}元）重于告知当事人的拟处罚"
+                        f"（{review._yuan(notified[-1].get('fine_yuan'))}元）：须重新告知并听取陈述、申辩"
+                        "（《行政处罚法》第四十四条、第四十五条，不得因陈述、申辩而加重处罚）。")
     if not (_party(file).get("address") or str(data.get("party_address") or "").strip()):
         raise CaseError("决定书须载明当事人的地址（《行政处罚法》第五十九条第一款第（一）项），请补写 当事人地址=…。")
 

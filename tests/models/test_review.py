@@ -469,3 +469,12 @@ def test_order_to_correct_and_statement_record_forms(config):
     assert "责令改正通知书" in forms and "陈述申辩笔录" in forms
     for form in ("责令改正通知书", "陈述申辩笔录"):
         assert len(documents.generate(config, case.number, form, by=A)) == 2
+
+
+def test_a_decision_is_never_heavier_than_what_the_party_was_told(config):
+    case = investigated(config)
+    propose(config, case, fine=5000)
+    notify(config, case)
+    with pytest.raises(cases.CaseError, match="重于告知当事人"):
+        cases.record_step(config, case.number, "决定", decision(8000), by=A, at=at(9, 16))
+    cases.record_step(config, case.number, "决定", decision(3000), by=A, at=at(9, 16))  # lighter is fine
