@@ -415,6 +415,10 @@ def test_the_staff_report_page_and_its_excel(config, client, app):
 
 
 def test_demo_cases_only_on_request_and_marked(config, monkeypatch, database_url, tmp_path):
+    if not database_url.startswith("sqlite"):
+        # The demo signs a tree head; PostgreSQL's feed is the project's var/ledger/heads.txt, which
+        # other tests read. SQLite's lies beside the test's own database file.
+        pytest.skip("the demonstration is checked on SQLite")
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("LEDGER_KEY_PATH", str(tmp_path / "k.pem"))
     monkeypatch.setenv("RECORDS_PATH", str(tmp_path / "records"))
