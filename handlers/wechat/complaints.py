@@ -14,6 +14,7 @@ from handlers.wechat.paging import Paged
 from handlers.wechat.router import normalize, router
 from models.complaints import (CLOSED, ComplaintError, Complaint, ComplaintDraft, DailyLimitReached,
                                Evidence, category_by, complaint_settings, rules_of)
+from models import cases
 from models.staff import Staff
 from models.disclosure import Officer
 from notices.wechat_api import make_client
@@ -432,9 +433,17 @@ def ticket_and_rest(rest):
 @router.staff("待办", "#待办　待办投诉（按期限排序）", SECTION)
 def cmd_todo(ctx, staff, rest):
     todo = Complaint.todo(staff)
-    if not todo:
-        return "目前没有待办投诉。"
-    return Paged(f"待办投诉{len(todo)}件（按期限排序）：", [todo_block(ctx, c) for c in todo])
+    limits = [case_limit_block(*row) for row in cases.todo(ctx.config, staff, ctx.now.date())]
+    if not todo and not limits:
+        return "目前没有待办投诉，也没有在办案件的期限。"
+    title = f"待办投诉{len(todo)}件、案件期限{len(limits)}项（按期限排序）："
+    return Paged(title, [todo_block(ctx, c) for c in todo] + limits)
+
+
+def case_limit_block(case, limit, left):
+    """A case's running limit (models/cases.py `deadlines`): 90 days, 先行登记保存, 查封扣押, review."""
+    when = f"已超期{-left}个工作日" if left < 0 else f"剩{left}个工作日"
+    return f"案件 {case.number}　{case.party_name}\n{limit.name}：{limit.due:%m月%d日}（{when}，{limit.source}）"
 
 
 def todo_block(ctx, complaint):
