@@ -7,6 +7,7 @@ import io
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from handlers.web.badges import no_store, staff_allowed, staff_token
+from handlers.web.guard import limit_wrong_guesses
 from models import review
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -23,6 +24,7 @@ def index():
 
 
 @bp.route("/staff/reviews")
+@limit_wrong_guesses("GET")
 def staff_report():
     """法制审核统计 for staff (HTTP Basic, password STAFF_TOKEN, as /staff/badges): ?from=&to=, ?format=xlsx."""
     if not staff_token():
