@@ -48,7 +48,7 @@ def trigger_args_for(trigger_args, config):
 
 
 def start_clock(config):
-    open_configured(config)
+    open_configured(config, pooled=False)  # see open_configured: the workers are forked from here
     scheduler = BackgroundScheduler(timezone=config.get("timezone", "Asia/Shanghai"))
     for func, trigger, trigger_args in SCHEDULE:
         scheduler.add_job(run_job, trigger, args=[func, config], id=func.__name__,
