@@ -32,7 +32,7 @@ class BaseModel(Model):
 # A PostgreSQL URL opens a pool of this process's connections (playhouse.pool): closing one at the end of
 # a request hands it back for the next instead of ending the session, which cost 5–6 ms a request and
 # was most of the time of an answer (make bench, issue 20). Set in config.yaml `database`.
-POOL_DEFAULTS = {"pool_size": 4, "pool_wait_seconds": 3, "pool_recycle_seconds": 3600, "pool_ping_idle_seconds": 10}
+POOL_DEFAULTS = {"pool_size": 4, "pool_wait_seconds": 3, "pool_recycle_seconds": 3600, "pool_ping_idle_seconds": 1}
 
 
 class Pool(PooledPostgresqlDatabase):
@@ -46,7 +46,7 @@ class Pool(PooledPostgresqlDatabase):
     and writes nothing, and the connection, its state now unknown, is not taken back into the pool.
     """
 
-    def __init__(self, database, ping_idle_seconds=10, **kwargs):
+    def __init__(self, database, ping_idle_seconds=1, **kwargs):
         self._ping_idle_seconds = ping_idle_seconds
         self._returned_at = {}  # conn_key -> time.monotonic() when handed back
         super().__init__(database, **kwargs)
