@@ -26,6 +26,7 @@ ENV_OVERRIDES = {
     "WECHAT_SECRET": ("wechat", "secret"),
     "WECHAT_API_BASE": ("wechat", "api_base"),
     "LEDGER_KEY_PATH": ("ledger", "private_key_path"),  # tree-head signing key (models/treehead.py)
+    "LEDGER_FEED_PATH": ("ledger", "feed_path"),  # where signed heads are appended (PostgreSQL: var/ledger/)
     # Where files go, e.g. a separate volume: case-file audio/video and documents, complaint evidence.
     "RECORDS_PATH": ("evidence", "store_path"),
     "COMPLAINT_EVIDENCE_PATH": ("complaints", "evidence_dir"),

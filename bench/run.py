@@ -327,7 +327,8 @@ def main():
             for name in wanted:
                 port, files = free_port(), tmp / name
                 env = {**base_env, "DATABASE_URL": urls[name], "PORT": str(port),
-                       "LEDGER_KEY_PATH": str(files / "ledger.pem"), "RECORDS_PATH": str(files / "records"),
+                       "LEDGER_KEY_PATH": str(files / "ledger.pem"), "LEDGER_FEED_PATH": str(files / "heads.txt"),
+                       "RECORDS_PATH": str(files / "records"),
                        "COMPLAINT_EVIDENCE_PATH": str(files / "evidence"),
                        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
                 ours[name] = Server(f"ours {name}", [sys.executable, "bot.py", "serve", "--workers",
