@@ -124,16 +124,17 @@ class InboundMessage(BaseModel):
             return cls.wait_for_reply(key, wait_seconds)
 
     @classmethod
-    def answer_read_only(cls, key, openid, compute):
+    def answer_read_only(cls, key, openid, compute, looked_up=False):
         """Like answer_once, for a `compute` that writes nothing: its row is written in a batch.
 
-        Returns (reply, whether the batch is now due to be written by the caller).
+        Returns (reply, whether the batch is now due to be written by the caller). `looked_up`: the
+        caller found no stored reply already (first_look).
 
         A repeat still gets the first reply: it is found in this worker's batch or in the table.
         Two deliveries racing in two workers both compute, and the first row to reach the table
         wins; with nothing written by either, all that can differ is the words of the loser.
         """
-        stored = cls.stored_reply(key)
+        stored = None if looked_up else cls.stored_reply(key)
         if stored is not None:
             return stored, False
         reply, pages = compute()
@@ -180,6 +181,41 @@ class InboundMessage(BaseModel):
             for start in range(0, len(rows), chunk):
                 part = rows[start:start + chunk]
                 db.execute_sql(cls._insert_sql(len(part)), [value for row in part for value in row])
+
+    @staticmethod
+    def column_key(column):
+        """How first_look names a column (a peewee field) in its answer."""
+        return column.model._meta.table_name, column.column_name
+
+    @classmethod
+    def first_look(cls, key, openid, columns=()):
+        """What a message needs to know first, in one statement: the stored reply of delivery `key` (None
+        when it has none yet, or when `key` is None), and for each column (a peewee field holding
+        openids: a complaint draft's) whether `openid` has a row there.
+
+        Returns (reply, {column_key: bool}). One statement because on PostgreSQL each one is a round
+        trip, a wait for the server's process — two per message were most of what PostgreSQL cost over
+        SQLite under load (make bench, issue 20). A reply still waiting in this worker's batch is found
+        there.
+        """
+        reply = cls.batch.reply_for(key) if key is not None else None
+        if reply is not None:
+            return reply, {}
+        p = db.param
+        asked, params = [], []
+        if key is not None:
+            asked.append(f'(SELECT reply FROM {cls._meta.table_name} WHERE "key" = {p})')
+            params.append(key)
+        for column in columns:
+            table, name = cls.column_key(column)
+            asked.append(f'EXISTS (SELECT 1 FROM {table} WHERE "{name}" = {p})')
+            params.append(openid)
+        if not asked:
+            return None, {}
+        row = db.execute_sql("SELECT " + ", ".join(asked), params).fetchone()
+        if key is not None:
+            reply, row = row[0], row[1:]
+        return reply, {cls.column_key(column): bool(found) for column, found in zip(columns, row)}
 
     @classmethod
     def stored_reply(cls, key):
