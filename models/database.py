@@ -1,11 +1,14 @@
 """The database handle, chosen at run time, the base every model derives from, and the one way to
 open and hold a connection — for the app, the command line and the clock alike."""
+import hashlib
 import os
 import time
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import peewee
 from peewee import DatabaseProxy, Model, SqliteDatabase
 from playhouse.db_url import connect, parse
 from playhouse.pool import PooledDatabase, PooledPostgresqlDatabase
@@ -123,6 +126,40 @@ def open_configured(config, pooled=True):
 
 def is_sqlite():
     return isinstance(db.obj, SqliteDatabase)
+
+
+def execute_often(template, params):
+    """Execute a statement run on every message; `template` marks each parameter with `{}`, whose type
+    the statement must settle (a column it is compared with, or a cast), as PREPARE has no values.
+
+    On PostgreSQL it runs as a prepared statement of the session (named by a hash of its text), so the
+    server plans it once per connection instead of once per message: that halved the server's time
+    for InboundMessage.first_look (0.11 → 0.05 ms) and the round trip (0.25 → 0.12 ms), issue 20.
+    Only outside a transaction, where an EXECUTE the session does not know (a new connection, or a
+    pooler that discards sessions' state) fails harmlessly and is followed by PREPARE; inside one,
+    the plain statement.
+    """
+    if is_sqlite() or db.in_transaction():
+        return db.execute_sql(template.format(*[db.param] * len(params)), params)
+    from psycopg2.errors import InvalidSqlStatementName
+
+    execute, prepare = _prepared(template, len(params))
+    cursor = db.cursor()
+    with peewee.__exception_wrapper__:  # psycopg2's errors as peewee's, as execute_sql raises them
+        try:
+            cursor.execute(execute, params)
+        except InvalidSqlStatementName:
+            cursor.execute(prepare)
+            cursor.execute(execute, params)
+    return cursor
+
+
+@lru_cache(maxsize=64)
+def _prepared(template, count):
+    """(EXECUTE, PREPARE) statements for `template`, made once per process."""
+    name = "sanxiang_" + hashlib.blake2s(template.encode(), digest_size=8).hexdigest()
+    execute = f"EXECUTE {name} ({', '.join(['%s'] * count)})" if count else f"EXECUTE {name}"
+    return execute, f"PREPARE {name} AS " + template.format(*[f"${i}" for i in range(1, count + 1)])
 
 
 @contextmanager

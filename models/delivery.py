@@ -9,10 +9,11 @@ import os
 import threading
 import time
 from contextlib import contextmanager
+from functools import lru_cache
 
 from peewee import CharField, DateTimeField, TextField
 
-from models.database import BaseModel, connection, db, is_sqlite
+from models.database import BaseModel, connection, db, execute_often, is_sqlite
 
 log = logging.getLogger(__name__)
 
@@ -201,21 +202,21 @@ class InboundMessage(BaseModel):
         reply = cls.batch.reply_for(key) if key is not None else None
         if reply is not None:
             return reply, {}
-        p = db.param
-        asked, params = [], []
-        if key is not None:
-            asked.append(f'(SELECT reply FROM {cls._meta.table_name} WHERE "key" = {p})')
-            params.append(key)
-        for column in columns:
-            table, name = cls.column_key(column)
-            asked.append(f'EXISTS (SELECT 1 FROM {table} WHERE "{name}" = {p})')
-            params.append(openid)
-        if not asked:
+        names = tuple(cls.column_key(column) for column in columns)
+        if key is None and not names:
             return None, {}
-        row = db.execute_sql("SELECT " + ", ".join(asked), params).fetchone()
+        params = ([key] if key is not None else []) + [openid] * len(names)
+        row = execute_often(cls._first_look_sql(key is not None, names), params).fetchone()
         if key is not None:
             reply, row = row[0], row[1:]
-        return reply, {cls.column_key(column): bool(found) for column, found in zip(columns, row)}
+        return reply, dict(zip(names, map(bool, row)))
+
+    @classmethod
+    @lru_cache(maxsize=16)
+    def _first_look_sql(cls, with_reply, names):
+        asked = [f'(SELECT reply FROM {cls._meta.table_name} WHERE "key" = {{}})'] if with_reply else []
+        asked += [f'EXISTS (SELECT 1 FROM {table} WHERE "{name}" = {{}})' for table, name in names]
+        return "SELECT " + ", ".join(asked)
 
     @classmethod
     def stored_reply(cls, key):
@@ -269,8 +270,8 @@ class InboundMessage(BaseModel):
 
         The latest may still wait in this worker's batch; the other workers' are in the table.
         """
-        row = db.execute_sql(
-            f"SELECT pages, received_at FROM {cls._meta.table_name} WHERE openid = {db.param} "
+        row = execute_often(
+            f"SELECT pages, received_at FROM {cls._meta.table_name} WHERE openid = {{}} "
             "AND pages IS NOT NULL ORDER BY id DESC LIMIT 1", (openid,)).fetchone()
         candidates = [(cls.received_at.python_value(row[1]), row[0])] if row else []
         candidates += cls.batch.pages_of(openid)

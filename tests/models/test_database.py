@@ -5,7 +5,7 @@ import psycopg2
 import pytest
 from peewee import PostgresqlDatabase
 
-from models.database import Pool, connection, db, open_configured, open_database
+from models.database import Pool, connection, db, execute_often, open_configured, open_database
 
 pytestmark = pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="TEST_DATABASE_URL not set")
 
@@ -85,3 +85,21 @@ def test_a_connection_just_handed_back_is_not_asked_again(url, monkeypatch):
     backend_pid()
     backend_pid()
     assert asked == [1]
+
+
+def test_a_statement_run_on_every_message_is_prepared_once_per_session(url):
+    open_database(url)
+    with connection():
+        statements = lambda: db.execute_sql(  # noqa: E731
+            "SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'sanxiang_%%'").fetchone()[0]
+        assert execute_often("SELECT {}::int + {}::int", (1, 2)).fetchone() == (3,)
+        assert statements() == 1
+        assert execute_often("SELECT {}::int + {}::int", (3, 4)).fetchone() == (7,) and statements() == 1
+        # A session that lost it (a pooler's DISCARD ALL, a new connection) prepares it again.
+        db.execute_sql("DEALLOCATE ALL")
+        assert execute_often("SELECT {}::int + {}::int", (5, 6)).fetchone() == (11,) and statements() == 1
+        # Inside a transaction a failed EXECUTE would abort it: the plain statement runs instead.
+        db.execute_sql("DEALLOCATE ALL")
+        with db.atomic():
+            assert execute_often("SELECT {}::int + {}::int", (7, 8)).fetchone() == (15,)
+            assert statements() == 0
