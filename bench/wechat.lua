@@ -1,6 +1,8 @@
 -- wrk script for bench/run.py: POST signed WeChat messages to /wechat, each with a fresh MsgId.
---   wrk ... URL -- QUERY TEMPLATES_FILE RUN_ID
--- QUERY is the signed query string (the signature covers token+timestamp+nonce, not the body).
+--   wrk ... URL -- QUERIES TEMPLATES_FILE RUN_ID
+-- QUERIES.<thread> (one file per wrk thread) holds signed query strings, one per line, each with a nonce
+-- of its own: the server binds a (timestamp, nonce) to the first body it came with (models/replay.py),
+-- as WeChat signs only token+timestamp+nonce, not the body.
 -- TEMPLATES_FILE holds one inbound XML per line (built by handlers/terminal.py's inbound_xml) with
 -- @OPENID@ and @MSGID@ placeholders; requests cycle through them.
 -- A reply counts as bad unless it is HTTP 200 with an XML body (so "success" is bad too).
@@ -14,12 +16,14 @@ function setup(thread)
    table.insert(threads, thread)
 end
 
-local query, templates, run_id, n = nil, {}, "0", 0
+local queries, templates, run_id, n, k = {}, {}, "0", 0, 0
 bad = 0
 bad_status = 0
 
 function init(args)
-   query = args[1]
+   for line in io.lines(args[1] .. "." .. tid) do
+      if #line > 0 then table.insert(queries, line) end
+   end
    for line in io.lines(args[2]) do
       if #line > 0 then table.insert(templates, line) end
    end
@@ -41,7 +45,8 @@ function request()
    end
    local msgid = string.format("%d%02d%09d", 7, tid, n)
    local body = template:gsub("@OPENID@", openid):gsub("@MSGID@", msgid)
-   return wrk.format("POST", "/wechat?" .. query, {["Content-Type"] = "text/xml"}, body)
+   k = k + 1  -- past the end the nonces repeat with other bodies: refused (403), counted as errors
+   return wrk.format("POST", "/wechat?" .. queries[((k - 1) % #queries) + 1], {["Content-Type"] = "text/xml"}, body)
 end
 
 function response(status, headers, body)
