@@ -197,8 +197,9 @@ def connection(keep_sqlite_open=False):
     """A connection for work outside a request: a job of the clock, a push after the response, a
     batch of delivery records, a command. One that was open already is used and left open.
 
-    One this opened is closed at the end (a pooled PostgreSQL one goes back to the pool) — except, with `keep_sqlite_open`, a SQLite one in a web
-    worker: closing SQLite's last connection checkpoints and removes the WAL each time, which cost
+    One this opened is closed at the end (a pooled PostgreSQL one goes back to the pool) — except,
+    with `keep_sqlite_open`, a SQLite one in a web worker: closing SQLite's last connection
+    checkpoints and removes the WAL each time, which cost
     more than a whole reply (make bench). The clock never keeps one: it runs in gunicorn's master,
     and a SQLite connection must not be inherited by the workers it forks.
     """
