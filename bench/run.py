@@ -336,7 +336,7 @@ def main():
         write_templates(templates, now)
         base_env = {**os.environ, "WECHAT_TOKEN": token, "WECHAT_AES_KEY": "", "WECHAT_APPID": "wx0000000000bench",
                     # never reach the real WeChat API from a bench
-                    "WECHAT_API_BASE": "http://127.0.0.1:9/cgi-bin/"}
+                    "WECHAT_API_BASE": "http://127.0.0.1:9/cgi-bin/", "SECRET_KEY": "bench-" + token}
         base_env.pop("REDIS_URL", None)
         urls = {"sqlite": f"sqlite:///{tmp / 'bench.db'}", "postgresql": postgresql and postgresql.url}
         try:

@@ -24,7 +24,8 @@ CONFIG = {"wechat": {"token": TOKEN, "aes_key": AES_KEY, "appid": APPID}}
 
 @pytest.fixture(scope="module")
 def pg_server(tmp_path_factory):
-    """`python bot.py serve` (2 workers) on a throwaway schema; its sessions are named `application`."""
+    """`python bot.py serve` (2 workers) on a throwaway schema, without Redis (the replay record in its
+    table); its sessions are named `application`."""
     import psycopg2
 
     base = os.environ["TEST_DATABASE_URL"]
@@ -35,8 +36,9 @@ def pg_server(tmp_path_factory):
     sep = "&" if "?" in base else "?"
     url = f"{base}{sep}options=-csearch_path%3D{schema}&application_name={application}"
     port, fake, files = free_port(), FakeWeChat().start(), tmp_path_factory.mktemp("live_pg")
-    env = {**os.environ, "PORT": str(port), "DATABASE_URL": url, "WECHAT_TOKEN": TOKEN, "WECHAT_AES_KEY": AES_KEY,
-           "WECHAT_APPID": APPID, "WECHAT_API_BASE": fake.api_base, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+    env = {**{k: v for k, v in os.environ.items() if k != "REDIS_URL"},
+           "PORT": str(port), "DATABASE_URL": url, "WECHAT_TOKEN": TOKEN, "WECHAT_AES_KEY": AES_KEY, "WECHAT_APPID": APPID, "WECHAT_MODE": "compatible", "SECRET_KEY": "live-test-secret",
+           "WECHAT_API_BASE": fake.api_base, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
            "LEDGER_KEY_PATH": str(files / "ledger.pem"), "LEDGER_FEED_PATH": str(files / "heads.txt"),
            "RECORDS_PATH": str(files / "records"),
            "COMPLAINT_EVIDENCE_PATH": str(files / "evidence")}
