@@ -320,7 +320,8 @@ class RecordBatch:
 
     def add(self, row):
         """Keep `row` for the next batch; True when the batch is full and should be written now
-        (by the caller, once its reply is out: see handlers/wechat/endpoint.py)."""
+        (by the caller, once its reply is out: see handlers/wechat/endpoint.py) — on SQLite. On
+        PostgreSQL a full batch wakes the writer thread instead, and this returns False."""
         if self.seconds <= 0 or is_private_sqlite():
             InboundMessage.record_many([row])
             return False
