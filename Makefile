@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 PYTHON  ?= python3
 
-.PHONY: run test bench browser init-db clean
+.PHONY: run test bench soak browser init-db clean
 
 $(STAMP): requirements.txt
 	# A venv left half-made (interrupted install) is made again rather than trusted.
@@ -32,6 +32,12 @@ test: $(STAMP) browser
 # Both parts always run; the exit status is non-zero if either missed a target.
 bench: $(STAMP)
 	@status=0; $(PY) bench/run.py || status=1; $(PY) bench/ledger_bench.py || status=1; exit $$status
+
+# The production setup (deploy/) on PostgreSQL under load, a killed worker and a PostgreSQL restart
+# (of this machine's cluster: do not run it where others' tests use that PostgreSQL). About 3 minutes.
+soak: $(STAMP)
+	@pg_isready -q -h 127.0.0.1 || pg_ctlcluster --skip-systemctl-redirect "$$(ls /etc/postgresql)" main start
+	$(PY) bench/soak.py --duration 60 --connections 32 --workers 4 --pg-restart
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

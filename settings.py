@@ -100,3 +100,8 @@ def apply_timezone(config):
     if zone and os.environ.get("TZ") != zone:
         os.environ["TZ"] = zone
         time.tzset()
+
+
+def child_environment(**extra):
+    """The environment for a program this one starts (pg_dump, gunicorn …), with `extra` added."""
+    return {**os.environ, **extra}

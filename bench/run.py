@@ -16,7 +16,6 @@ shared machine; the latency targets are absolute.
 Exit status 0 when every target is met, 1 when one is missed, 2 when the bench could not run.
 """
 import argparse
-import itertools
 import os
 import random
 import shutil
@@ -129,31 +128,11 @@ def check_reply(url, query, xml):
         raise RuntimeError(f"smoke request failed: HTTP {response.status_code} {response.text[:300]!r}")
 
 
-WRK_THREADS = 2
-MAX_RATE = 4000  # requests/s per wrk thread that the signed queries of one run suffice for
-
-
-_wrk_runs = itertools.count(1)
-
-
-def write_queries(prefix, token, seconds):
-    """One file of signed query strings per wrk thread, each with a nonce used once (see wechat.lua)."""
-    now, run = int(time.time()), next(_wrk_runs)
-    for thread in range(1, WRK_THREADS + 1):
-        lines = []
-        for i in range(MAX_RATE * seconds):
-            params = signed_query(token, now, f"{run:04d}{thread}{i:07d}")  # digits, as WeChat's nonces
-            lines.append("&".join(f"{k}={v}" for k, v in params.items()))
-        Path(f"{prefix}.{thread}").write_text("\n".join(lines) + "\n", encoding="ascii")
-
-
-def run_wrk(wrk, server, queries, templates, seconds, connections, run_id):
-    token, prefix = queries
-    write_queries(prefix, token, seconds)
-    run_id = run_id.replace(" ", "")
-    argv = [wrk, "--threads", str(WRK_THREADS), "--connections", str(connections), "--duration", f"{seconds}s",
+def run_wrk(wrk, server, query, templates, seconds, connections, run_id):
+    run_id = run_id.replace(" ", "")  # part of every nonce (wechat.lua): unique per run, no spaces
+    argv = [wrk, "--threads", "2", "--connections", str(connections), "--duration", f"{seconds}s",
             "--timeout", "10s", "--script", str(BENCH / "wechat.lua"), server.url + "/wechat",
-            "--", prefix, str(templates), run_id]
+            "--", query, str(templates), run_id]
     result = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
     stats, quantiles = None, []
     for line in result.stdout.splitlines():
@@ -189,7 +168,7 @@ def merge(rounds):
     return total
 
 
-def measure(wrk, echo, ours, queries, templates, args, run_id):
+def measure(wrk, echo, ours, query, templates, args, run_id):
     """Warm every server up, then measure in alternating rounds — the echo, then one database, the
     echo, the next — so a burst of other load on this shared machine falls on both sides of each
     comparison. Returns {database: (echo figures, ours figures)}: each against the echo rounds run
@@ -200,11 +179,11 @@ def measure(wrk, echo, ours, queries, templates, args, run_id):
           f"{args.connections} connections", flush=True)
     for server in [echo, *ours.values()]:
         if args.warmup:
-            run_wrk(wrk, server, queries, templates, args.warmup, args.connections, f"{run_id}{server.name}w")
+            run_wrk(wrk, server, query, templates, args.warmup, args.connections, f"{run_id}{server.name}w")
     for i in range(args.rounds):
         for name, server in ours.items():
             for side, runner in zip(rounds[name], (echo, server)):
-                stats = run_wrk(wrk, runner, queries, templates, each, args.connections,
+                stats = run_wrk(wrk, runner, query, templates, each, args.connections,
                                 f"{run_id}{name[0]}{runner.name}{i}")
                 side.append(stats)
                 print(f"  round {i + 1} {runner.name:<10}: {stats['requests'] / (stats['duration_us'] / 1e6):7.1f} "
@@ -314,6 +293,7 @@ def main():
 
     token = "bench-" + "".join(random.choices(string.ascii_lowercase + string.digits, k=16))
     now = int(time.time())
+    query = f"{token}|{now}"  # wechat.lua signs each request with a nonce of its own
     run_id = "".join(random.choices(string.ascii_lowercase, k=4))
 
     postgresql, notes = None, []
@@ -358,7 +338,7 @@ def main():
             for server in servers:
                 server.wait_ready()
                 check_reply(server.url, signed_query(token, now, "".join(random.choices(string.digits, k=10))), smoke)
-            figures = measure(wrk, echo, ours, (token, tmp / "queries"), templates, args, run_id)
+            figures = measure(wrk, echo, ours, query, templates, args, run_id)
         except (RuntimeError, subprocess.TimeoutExpired, requests.RequestException) as exc:
             print(f"FAIL: the bench could not run: {exc}")
             return 2

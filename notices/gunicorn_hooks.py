@@ -1,13 +1,16 @@
-"""gunicorn settings file: start the clock once, in the master process, when the server is ready."""
+"""gunicorn settings file of `bot.py serve`: start the clock once, in the master process, when the
+server is ready; JSON logs whose access lines name the path only (notices/logs.py).
+
+The production configuration, deploy/gunicorn.conf.py, takes its logging and worker hooks from here
+but leaves the clock to its own service.
+"""
 import gc
 
 import settings
 
 _scheduler = None
-
-# The path without its query string: /wechat's query carries signature, msg_signature, nonce and
-# echostr, which anyone reading the log could otherwise use within the replay window.
-access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
+# Never the query string (WeChat's signature, nonce, echostr …): see notices/logs.py.
+logger_class = "notices.logs.JsonLogger"
 
 
 def when_ready(server):

@@ -237,9 +237,9 @@ def _server(folder, database_url, extra_env):
            "WECHAT_TOKEN": TOKEN, "WECHAT_AES_KEY": AES_KEY, "WECHAT_APPID": APPID, "WECHAT_MODE": "compatible",
            "WECHAT_API_BASE": fake.api_base, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
            # keep the server's files in the test's own folder, not the project's var/
-           "LEDGER_KEY_PATH": str(db_path.parent / "ledger.pem"), "RECORDS_PATH": str(db_path.parent / "records"),
-           "COMPLAINT_EVIDENCE_PATH": str(db_path.parent / "evidence"), "SECRET_KEY": "live-test-secret",
-           "LEDGER_FEED_PATH": str(db_path.parent / "heads.txt"), **extra_env}
+           "LEDGER_KEY_PATH": str(db_path.parent / "ledger.pem"),
+           "LEDGER_FEED_PATH": str(db_path.parent / "heads.txt"), "RECORDS_PATH": str(db_path.parent / "records"),
+           "COMPLAINT_EVIDENCE_PATH": str(db_path.parent / "evidence"), "SECRET_KEY": "live-test-secret", **extra_env}
     # The server's log goes to a file: a pipe nobody reads would fill up and stall the server.
     log = open(db_path.parent / "server.log", "w")
     process = subprocess.Popen([sys.executable, "bot.py", "serve"], cwd=ROOT, env=env,

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, g, redirect, render_template, request
 from markupsafe import Markup, escape
-from peewee import PeeweeException
+from peewee import InterfaceError, OperationalError, PeeweeException
 from werkzeug.exceptions import SecurityError
 
 from models import Bureau
@@ -117,6 +117,16 @@ def bad_request(error):
         return "400 Bad Request", 400, {"Content-Type": "text/plain; charset=utf-8"}
     return render_template("error.html", title="请求有误",
                            message="抱歉，这个请求无法处理，可能链接不完整。请从公示首页重新进入。"), 400
+
+
+@bp.app_errorhandler(OperationalError)
+@bp.app_errorhandler(InterfaceError)
+def database_unavailable(error):
+    """The database is away (a restart, a full disk): 503 with a time to come back, for every channel —
+    WeChat and browsers alike — rather than a page of a server error."""
+    log.error("database unavailable: %s", error)
+    return ("服务暂时不可用，请稍后再试。急事请拨打12345。\n", 503,
+            {"Content-Type": "text/plain; charset=utf-8", "Retry-After": "5"})
 
 
 @bp.app_errorhandler(SecurityError)

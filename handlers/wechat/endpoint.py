@@ -113,6 +113,7 @@ def receive():
         abort(403)
     message = well_formed(xml)
     ctx = context_for(message)
+    request.environ["sanxiang.msgid"] = str(getattr(message, "id", 0) or f"event:{message.time}")  # notices/logs.py
     reply_xml = answer(ctx, wechat)
     if not reply_xml:
         response = Response(SUCCESS, mimetype="text/plain")

@@ -110,6 +110,7 @@ def test_legacy_database_is_upgraded_in_place(legacy_app, database_url, tmp_path
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("RECORDS_PATH", str(tmp_path / "records"))
     monkeypatch.setenv("LEDGER_KEY_PATH", str(tmp_path / "no.pem"))
+    monkeypatch.setenv("LEDGER_FEED_PATH", str(tmp_path / "heads.txt"))  # the app's, not the project's var/
     result = CliRunner().invoke(bot.cli, ["verify", "--pubkey", str(LEGACY / "pubkey.pem")])
     assert result.exit_code == 0, result.output
     assert "核验通过" in result.output and f"共{before['ledger_entry']}条记录" in result.output

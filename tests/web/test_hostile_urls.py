@@ -61,7 +61,8 @@ def hostile_app(tmp_path_factory):
     config["evidence"] = {"store_path": str(folder / "records")}
     config["complaints"] = {"open311": {"api_keys": ["k-" + uuid.uuid4().hex]}}
     # Rate limits would turn the later examples into 429s and hide what they would have done.
-    app = bot.create_app({"SANXIANG": config, "TESTING": True, "RATELIMIT_ENABLED": False})
+    config["limits"] = {"wrong_guesses": "1000000 per minute"}
+    app = bot.create_app({"SANXIANG": config, "TESTING": True})
     prepare_database(app.config["SANXIANG"], demo_cases=True)
     yield app
     fake.stop()
@@ -85,3 +86,20 @@ def test_a_non_ascii_query_code_is_simply_wrong(hostile_app):
     visitor = Visitor(hostile_app.test_client())
     response = visitor.post("/complaints/status", data={"ticket": "TS2611290001", "code": "查询码"})
     assert response.status_code == 404 and "查询码不对" in response.get_data(as_text=True)
+
+
+def test_a_database_away_is_a_503_not_a_server_error(app, client, wechat_user, monkeypatch):
+    """A restart of PostgreSQL, a locked or full disk: every channel says "come back soon"."""
+    from peewee import OperationalError
+
+    from models import db
+
+    def away(*args, **kwargs):
+        raise OperationalError("could not connect to server: Connection refused")
+
+    if not db.is_closed():
+        db.close()
+    monkeypatch.setattr(db.obj, "connect", away)
+    page = client.get("/items")
+    assert page.status_code == 503 and "稍后再试" in page.get_data(as_text=True) and page.headers["Retry-After"]
+    assert wechat_user.post(b"<xml/>").status_code == 503
