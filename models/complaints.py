@@ -524,16 +524,6 @@ class ComplaintDraft(BaseModel):
         return now - self.updated_at > dt.timedelta(minutes=idle_minutes)
 
     @classmethod
-    def is_open_for(cls, openid):
-        """Whether the user has a dialogue in progress.
-
-        Asked on every message a citizen sends, where the answer is nearly always "no": one bare
-        SELECT settles it without peewee's query builder (make bench).
-        """
-        return db.execute_sql(f"SELECT 1 FROM {cls._meta.table_name} WHERE openid = {db.param}",
-                              (openid,)).fetchone() is not None
-
-    @classmethod
     def open_for(cls, openid):
         """The user's dialogue in progress, or None."""
         return cls.get_or_none(cls.openid == openid)

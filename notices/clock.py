@@ -76,7 +76,7 @@ def trigger_args_for(trigger_args, config):
 def start_clock(config, blocking=False):
     """Start the schedule: in the background (gunicorn's master, `bot.py serve`), or, with `blocking`,
     in the foreground until the process is stopped (`bot.py clock`, its own systemd unit)."""
-    open_configured(config)
+    open_configured(config, pooled=False)  # see open_configured: gunicorn forks the workers from here
     if not blocking:
         _fork_only_between_jobs()  # in a process that forks (gunicorn's master)
     kind = BlockingScheduler if blocking else BackgroundScheduler

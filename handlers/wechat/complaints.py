@@ -90,11 +90,7 @@ def prompt(ctx, draft):
     return PROMPTS[draft.step] + HINT
 
 
-def in_dialogue(ctx):
-    return ComplaintDraft.is_open_for(ctx.openid)
-
-
-@router.intercept(claims=in_dialogue)
+@router.intercept(claims_users_in=ComplaintDraft.openid)  # a user with a draft is in the dialogue
 def dialogue(ctx, proceed):
     """While a user's dialogue is open, all of their messages belong to it."""
     draft = ComplaintDraft.open_for(ctx.openid)

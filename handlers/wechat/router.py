@@ -10,6 +10,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import partial
 
+from models.delivery import InboundMessage
+
 
 def read_only(func):
     """Mark a handler that writes nothing (reads only), so its answer needs no transaction.
@@ -36,10 +38,20 @@ class Context:
     # Set by a handler that queued messages (a complaint filed, a staff action): the endpoint sends
     # them once the reply is out (notices/outbox.py).
     push_after_reply: bool = False
+    # (table, column) -> whether this user has a row there, looked up with the delivery (endpoint.answer)
+    user_rows: dict = None
 
     @property
     def openid(self):
         return self.message.source
+
+    def user_has_row(self, column):
+        """Whether this user has a row in `column`'s table: as looked up with the delivery, or asked now."""
+        known = (self.user_rows or {}).get(InboundMessage.column_key(column))
+        if known is None:
+            _, rows = InboundMessage.first_look(None, self.openid, [column])
+            known = rows[InboundMessage.column_key(column)]
+        return known
 
 
 def normalize(text):
@@ -95,18 +107,24 @@ class Router:
         self.fallback = func
         return func
 
-    def intercept(self, claims):
+    def intercept(self, claims_users_in):
         """A hook that takes a non-event message before the tables, as `func(ctx, proceed)`.
 
-        `claims(ctx)` says, reading only, whether the hook wants this message: an ongoing dialogue
-        (a complaint being filed) takes all of one user's messages this way. `proceed()` hands the
-        message on to the ordinary dispatch and returns its answer.
+        It claims the messages of every user who has a row in the table of `claims_users_in` (a field
+        holding openids): an ongoing dialogue (a complaint being filed) takes all of one user's messages
+        this way. The endpoint asks for those rows in the same round trip as the delivery's stored reply
+        (`InboundMessage.first_look`): on PostgreSQL each question is a wait for the server (make bench).
+        `proceed()` hands the message on to the ordinary dispatch and returns its answer.
         """
         def decorator(func):
-            func.claims = claims
+            func.claims_users_in = claims_users_in
             self.interceptors.append(func)
             return func
         return decorator
+
+    def claiming_columns(self, ctx):
+        """The columns whose rows would let a hook claim this message (none for an event)."""
+        return [] if ctx.message.type == "event" else [hook.claims_users_in for hook in self.interceptors]
 
     @staticmethod
     def _register(table, names):
@@ -131,7 +149,7 @@ class Router:
         Such an answer needs no transaction of its own (see InboundMessage.answer_read_only), and is
         then computed by `dispatch_tables`, since no hook wanted it.
         """
-        if ctx.message.type != "event" and any(hook.claims(ctx) for hook in self.interceptors):
+        if any(ctx.user_has_row(column) for column in self.claiming_columns(ctx)):
             return False
         handler, _ = self.resolve(ctx)
         return handler is None or getattr(handler, "read_only", False)
