@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 PYTHON  ?= python3
 
-.PHONY: run test bench browser init-db clean
+.PHONY: run test bench eval browser init-db clean
 
 $(STAMP): requirements.txt
 	# A venv left half-made (interrupted install) is made again rather than trusted.
@@ -32,6 +32,10 @@ test: $(STAMP) browser
 # Both parts always run; the exit status is non-zero if either missed a target.
 bench: $(STAMP)
 	@status=0; $(PY) bench/run.py || status=1; $(PY) bench/ledger_bench.py || status=1; exit $$status
+
+# How many of the residents' questions in tests/wechat/questions.yaml get the right answer; lists the misses.
+eval: $(STAMP)
+	$(PY) -m tests.wechat.eval_questions
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -338,3 +338,30 @@ def test_slow_media_download_gives_up_in_time_and_saves_nothing(citizen, fake_we
     assert "没有保存成功" in reply and "重新发送" in reply
     with db.connection_context():
         assert Evidence.select().count() == 0
+
+
+def test_punctuation_is_kept_and_each_one_is_told_only_the_steps_they_may_take(citizen, app, client, fake_wechat):
+    clerk, handler = WeChatUser(client, app, "o_clerk"), WeChatUser(client, app, "o_handler")
+    make_staff("o_clerk", "张丽", "受理员")
+    make_staff("o_handler", "白斯琴", "承办人", "15052501003")
+    for user in (clerk, handler):
+        user.say("#帮助")
+    file_quick(citizen, "投诉 网吧 晚上十点，网吧里有三个初中生！地点：某网吧 联系：匿名")
+    [complaint] = complaints()
+    assert complaint.content == "晚上十点，网吧里有三个初中生！"
+    ticket = complaint.ticket
+    assert "下一步：“#转办" in clerk.say(f"#受理 {ticket}")
+    clerk.say(f"#转办 {ticket} 15052501003")
+    drain(app)
+    [assigned] = [t for t in sent_texts(fake_wechat, "o_handler") if "已转您办理" in t]
+    assert f"#答复 {ticket} 内容" in assigned and f"#查看 {ticket}" in assigned
+    assert "#办结" not in assigned and "#转办" not in assigned
+    reply = handler.say(f"#答复　{ticket}　经核查，该网吧确有接纳未成年人行为，已立案处理。")
+    assert "#办结" not in reply  # a 承办人 cannot close; the clerk is told instead
+    assert complaints()[0].answer == "经核查，该网吧确有接纳未成年人行为，已立案处理。"
+    drain(app)
+    assert any("经核查，该网吧确有接纳未成年人行为，已立案处理。" in t for t in sent_texts(fake_wechat, citizen.openid))
+    assert "已办结" in clerk.say(f"#办结 {ticket}")
+    assert "感谢您的评价" in citizen.say(f"评价 {ticket} 满意。")
+    assert "已评价过" in citizen.say(f"评价 {ticket} 不满意")
+    assert complaints()[0].satisfaction == "满意"
