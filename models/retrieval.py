@@ -42,7 +42,6 @@ a an the is are am do does i you we it to of in on at for my me can how what ple
 with about have has get want need if be any tell know is's i'm
 """.split())
 TOKEN_OK = re.compile(r"[\w\u4e00-\u9fff]")
-LONG_DIGITS = re.compile(r"\d{5,}")  # a phone or ticket number says nothing about the topic
 
 
 def is_english(text):
@@ -50,7 +49,7 @@ def is_english(text):
     letters = sum(c.isascii() and c.isalpha() for c in text)
     return letters >= 2 and letters >= 0.5 * len(text.replace(" ", ""))
 
-ANSWER_COVERAGE = 0.6  # the best document covers this share of the question's weight: an answer
+ANSWER_COVERAGE = 0.55  # the best document covers this share of the question's weight: an answer
 SUGGEST_COVERAGE = 0.3  # at least this: "您是不是想问" with the best few; below: no answer
 TIE_RATIO = 0.85  # items scoring within this of the best one are answered together (a topic word)
 
@@ -176,7 +175,7 @@ class Index:
         tokens = []
         for token in jieba.lcut_for_search(self.with_synonyms(text)):
             token = token.strip().lower()
-            if token and token not in STOPWORDS and TOKEN_OK.search(token) and not LONG_DIGITS.fullmatch(token):
+            if token and token not in STOPWORDS and TOKEN_OK.search(token) and not token.isdigit():
                 tokens.append(token)
         return tokens
 
@@ -189,13 +188,16 @@ class Index:
             return Result("none", [], tokens)
         scores = self.bm25.get_scores(tokens)
         order = sorted(range(len(self.docs)), key=lambda i: -scores[i])
-        weight = sum(self.idf.get(t, self.unknown_idf) for t in tokens)
-        hits = [Hit(self.docs[i], float(scores[i]), self._coverage(tokens, i) / weight)
-                for i in order[:12] if scores[i] > 0]
+        words = self.words(text, known_only=is_english(text))
+        weight = sum(w for _, w in words) or 1.0
+        # Every document that shares a word is weighed (a few dozen set lookups): a rare exact word
+        # (噪音) must not lose to the many parts of a long one (歌舞娱乐场所) in BM25's top few.
+        hits = [Hit(self.docs[i], float(scores[i]), self._coverage(words, i) / weight)
+                for i in order if scores[i] > 0]
         if not hits:
             return Result("none", [], tokens)
         # The most of the question covered; on a tie a FAQ answer (written for residents) before an item.
-        best = max(hits[:5], key=lambda h: (round(h.coverage, 2), h.doc.kind == "faq", h.score))
+        best = max(hits, key=lambda h: (round(h.coverage, 2), h.doc.kind == "faq", h.score))
         if best.coverage >= ANSWER_COVERAGE:
             # One topic word (网吧, 旅行社): the items of that topic, as the lists always answered it.
             topic = self.is_topic(text)
@@ -206,7 +208,7 @@ class Index:
                 return Result("list", together, tokens)
             return Result("answer", [best] + [h for h in hits if h is not best][:limit - 1], tokens)
         if best.coverage >= SUGGEST_COVERAGE:
-            return Result("suggest", sorted(hits[:5], key=lambda h: (-h.coverage, -h.score))[:limit], tokens)
+            return Result("suggest", sorted(hits, key=lambda h: (-round(h.coverage, 2), -h.score))[:limit], tokens)
         return Result("none", hits[:limit], tokens)
 
     def related_faq(self, text, limit=2):
@@ -224,8 +226,33 @@ class Index:
                  and TOKEN_OK.search(w)]
         return len(words) == 1
 
-    def _coverage(self, tokens, i):
-        return sum(self.idf.get(t, self.unknown_idf) for t in tokens if t in self.doc_sets[i])
+    def words(self, text, known_only=False):
+        """The question's words as typed (jieba's default cut), each once with its weight and the
+        index tokens that stand for it: the word itself and its parts (导游证 → 导游, 导游证). Each word
+        counts once, however many parts it has (歌舞娱乐场所 must not outweigh 打架)."""
+        found = []
+        for word in dict.fromkeys(jieba.lcut(self.with_synonyms(text))):
+            word = word.strip().lower()
+            if not word or word in STOPWORDS or not TOKEN_OK.search(word) or word.isdigit():
+                continue
+            parts = [t for t in self.tokenize(word) if t != word]
+            known = [self.idf[t] for t in [word] + parts if t in self.idf]
+            if known_only and not known:
+                continue
+            weight = self.idf.get(word) or (max(known) if known else self.unknown_idf)
+            # One character is mostly a verb or a measure (卖, 交, 岁): half the say of a noun.
+            found.append(((word, parts), weight * (0.5 if len(word) == 1 else 1.0)))
+        return found
+
+    def _coverage(self, words, i):
+        """How much of the question's weight document `i` covers: a word whole, or half for a part of it."""
+        covered = 0.0
+        for (word, parts), weight in words:
+            if word in self.doc_sets[i]:
+                covered += weight
+            elif any(part in self.doc_sets[i] for part in parts):
+                covered += 0.5 * weight
+        return covered
 
 
 class IndexHolder:

@@ -31,6 +31,7 @@ HOW_LONG = re.compile(r"多久|多长时间|几天|多少天|期限")
 # Emoji and other pictographs, with the joiners and variation selectors that glue them.
 EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D\u20E3]")
 LONE_NUMBER = re.compile(r"\d{1,3}")
+INNER_PUNCTUATION = re.compile(r"[\s,.!?;:~，。！？；：、～…]+")
 
 GREETING_TEXT = ("您好！这里是奈曼旗文化和旅游局。请直接说您想问什么，如“网吧几点关门”“导游没证怎么办”“怎么投诉”；"
                  "回复“帮助”查看全部可查询的内容。")
@@ -82,9 +83,10 @@ def understand_first(ctx, text):
 def understand_rest(ctx, text):
     """Greetings, thanks, a complaint being opened, a progress check; else what the search finds."""
     bare = match_form(plain(emoji_free(text)))
-    if GREETING.fullmatch(bare):
+    words = INNER_PUNCTUATION.sub("", bare)  # "好的，谢谢你" is one thanks
+    if GREETING.fullmatch(words):
         return "greeting", ""
-    if THANKS.fullmatch(bare):
+    if THANKS.fullmatch(words):
         return "thanks", ""
     opening = COMPLAINT_OPEN.match(bare)
     if opening and opening.group(4) and not is_question(bare):
