@@ -81,8 +81,9 @@ def understand_first(ctx, text):
 
 @router.understand()
 def understand_rest(ctx, text):
-    """Greetings, thanks, a complaint being opened, a progress check; else what the search finds."""
-    bare = match_form(plain(emoji_free(text)))
+    """Greetings, thanks, a complaint being opened; else what the search finds."""
+    base = plain(emoji_free(text))
+    bare = match_form(base)  # same length as base: offsets found in it cut `base`, punctuation kept
     words = INNER_PUNCTUATION.sub("", bare)  # "好的，谢谢你" is one thanks
     if GREETING.fullmatch(words):
         return "greeting", ""
@@ -90,10 +91,10 @@ def understand_rest(ctx, text):
         return "thanks", ""
     opening = COMPLAINT_OPEN.match(bare)
     if opening and opening.group(4) and not is_question(bare):
-        return "complaint", plain(text[opening.end():]) if len(text) >= opening.end() else ""
+        return "complaint", base[opening.end():].lstrip(" :：,，、")  # what follows, as written
     tail = COMPLAINT_TAIL.search(bare)
     if tail and not is_question(bare[:tail.start()]):
-        return "complaint", plain(text[:tail.start()])
+        return "complaint", base[:tail.start()].strip()
     if understood(ctx, text).mode in ("suggest", "none"):
         return "unanswered", text
     return None

@@ -62,7 +62,7 @@ def start(ctx, arg=""):
         Complaint.check_daily_limit(ctx.config, submitter_of(ctx), ctx.now)
     except DailyLimitReached as exc:
         return str(exc)
-    arg = arg.strip()
+    arg = arg.strip().lstrip(":：,，、 ")  # "我要举报：…"
     officer = Officer.by_cert_no(arg)
     about_officers = next((c for c in settings(ctx)["categories"] if c.get("officer")), None)
     if officer is not None and about_officers is not None:
@@ -117,6 +117,8 @@ def dialogue(ctx, proceed):
         return dialogue_help(ctx, draft)
     if word in ("投诉", "举报"):
         return proceed()  # start afresh
+    if word == "提交" and draft.step != "confirm":
+        return "还差一步才能提交。\n" + prompt(ctx, draft)
     if ctx.message.type in MEDIA_KINDS:
         return take_evidence(ctx, draft)
     if ctx.message.type == "location":

@@ -80,10 +80,10 @@ def test_legacy_database_is_upgraded_in_place(legacy_app, database_url, tmp_path
     before = counts()
     leaves = [bytes(e.leaf_hash) for e in LedgerEntry.select().order_by(LedgerEntry.seq)]
     assert before["complaint"] == 2 and before["ledger_entry"] == 27 and "complaint_staff" in db.get_tables()
-    assert migrations.pending() == ["0001_baseline", "0002_staff", "0003_legal_sources"]
+    assert migrations.pending() == ["0001_baseline", "0002_staff", "0003_legal_sources", "0004_answers"]
 
     applied, seeded, _ = prepare_database(config)
-    assert applied == ["0001_baseline", "0002_staff", "0003_legal_sources"] and not seeded  # the bureau's data is left as it was
+    assert applied == ["0001_baseline", "0002_staff", "0003_legal_sources", "0004_answers"] and not seeded  # the bureau's data is left as it was
     assert counts() == before
     # As `serve` does next: the open 网吧 complaint now follows the 文化市场举报 rules (config
     # complaints.rules); its deadlines are recomputed, and the change goes into its history.
@@ -146,7 +146,7 @@ def test_migrations_build_what_the_models_describe(app):
         for column, null in in_model.items():
             if not model._meta.columns[column].primary_key:
                 assert in_db[column] == null, (table, column, "null" if null else "not null")
-    assert migrations.applied() == ["0001_baseline", "0002_staff", "0003_legal_sources"]
+    assert migrations.applied() == ["0001_baseline", "0002_staff", "0003_legal_sources", "0004_answers"]
 
 
 def test_migrate_command(database_url, fake_wechat, tmp_path, monkeypatch):
@@ -155,9 +155,9 @@ def test_migrate_command(database_url, fake_wechat, tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", database_url)
     runner = CliRunner()
     listed = runner.invoke(bot.cli, ["migrate", "--list"])
-    assert listed.exit_code == 0 and "0001_baseline、0002_staff、0003_legal_sources" in listed.output
+    assert listed.exit_code == 0 and "0001_baseline、0002_staff、0003_legal_sources、0004_answers" in listed.output
     done = runner.invoke(bot.cli, ["migrate"])
-    assert done.exit_code == 0 and "已执行迁移：0001_baseline、0002_staff、0003_legal_sources" in done.output, done.output
+    assert done.exit_code == 0 and "已执行迁移：0001_baseline、0002_staff、0003_legal_sources、0004_answers" in done.output, done.output
     again = runner.invoke(bot.cli, ["migrate"])
     assert again.exit_code == 0 and "无需迁移" in again.output
     db.connect(reuse_if_open=True)
@@ -169,4 +169,4 @@ def test_nothing_is_stamped_that_did_not_run(app):
     """A fresh database gets its schema from the migrations themselves, recorded once each."""
     db.connect(reuse_if_open=True)
     rows = db.execute_sql("SELECT name FROM schema_migration ORDER BY id").fetchall()
-    assert [r[0] for r in rows] == ["0001_baseline", "0002_staff", "0003_legal_sources"]
+    assert [r[0] for r in rows] == ["0001_baseline", "0002_staff", "0003_legal_sources", "0004_answers"]
