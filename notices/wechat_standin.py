@@ -61,7 +61,11 @@ class WeChatStandIn:
 
     def _app(self, environ, start_response):
         request = Request(environ)
-        return self._answer(request)(environ, start_response)
+        try:
+            response = self._answer(request)
+        finally:
+            request.close()  # an uploaded file is spooled to a temporary file
+        return response(environ, start_response)
 
     def _answer(self, request):
         path = request.path

@@ -75,7 +75,7 @@ def understand_first(ctx, text):
     word = router.keyword_at(folded)
     rest = folded[len(word):] if word else ""
     if rest and not rest[0].isspace() and word != "#" and is_question(rest):
-        return "ask", text
+        return ("unanswered" if understood(ctx, text).mode in ("suggest", "none") else "ask"), text
     return None
 
 
