@@ -18,14 +18,19 @@ DEFAULT_CONFIG_PATH = ROOT / "config.yaml"
 ENV_OVERRIDES = {
     "PORT": ("server", "port"),
     "PUBLIC_BASE_URL": ("server", "public_base_url"),
+    "SECRET_KEY": ("server", "secret_key"),  # signs the session that carries form tokens (handlers/web/guard.py)
+    "TRUSTED_PROXIES": ("server", "trusted_proxies"),
     "DATABASE_URL": ("database", "url"),
     "REDIS_URL": ("redis", "url"),
+    "REDIS_PREFIX": ("redis", "prefix"),  # keys of this installation in a shared Redis
     "WECHAT_TOKEN": ("wechat", "token"),
     "WECHAT_AES_KEY": ("wechat", "aes_key"),
     "WECHAT_APPID": ("wechat", "appid"),
+    "WECHAT_MODE": ("wechat", "mode"),  # plaintext | compatible | safe (handlers/wechat/endpoint.py)
     "WECHAT_SECRET": ("wechat", "secret"),
     "WECHAT_API_BASE": ("wechat", "api_base"),
     "LEDGER_KEY_PATH": ("ledger", "private_key_path"),  # tree-head signing key (models/treehead.py)
+    "LEDGER_FEED_PATH": ("ledger", "feed_path"),  # where signed heads are appended (PostgreSQL: var/ledger/)
     # Where files go, e.g. a separate volume: case-file audio/video and documents, complaint evidence.
     "RECORDS_PATH": ("evidence", "store_path"),
     "COMPLAINT_EVIDENCE_PATH": ("complaints", "evidence_dir"),

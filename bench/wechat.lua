@@ -1,9 +1,52 @@
 -- wrk script for bench/run.py: POST signed WeChat messages to /wechat, each with a fresh MsgId.
---   wrk ... URL -- QUERY TEMPLATES_FILE RUN_ID
--- QUERY is the signed query string (the signature covers token+timestamp+nonce, not the body).
+--   wrk ... URL -- TOKEN|TIMESTAMP TEMPLATES_FILE RUN_ID
+-- Each request is signed as WeChat signs it, with a nonce of its own: the endpoint accepts a
+-- (timestamp, nonce) pair with one body only (models/replay.py), so one signed query for every
+-- message would be a replay. The signature covers token+timestamp+nonce, not the body.
 -- TEMPLATES_FILE holds one inbound XML per line (built by handlers/terminal.py's inbound_xml) with
 -- @OPENID@ and @MSGID@ placeholders; requests cycle through them.
 -- A reply counts as bad unless it is HTTP 200 with an XML body (so "success" is bad too).
+
+local bit = require("bit")
+local band, bor, bxor, bnot, rol, lshift, rshift, tobit = bit.band, bit.bor, bit.bxor, bit.bnot,
+   bit.rol, bit.lshift, bit.rshift, bit.tobit
+
+-- SHA-1 (FIPS 180-4) of a short string, as 40 hex digits: WeChat's signature is sha1 of the sorted
+-- token, timestamp and nonce, and wrk's LuaJIT has no hash of its own.
+local function sha1(msg)
+   local h0, h1, h2, h3, h4 = 0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0
+   local bits = #msg * 8
+   msg = msg .. "\128" .. string.rep("\0", (55 - #msg) % 64) .. string.char(0, 0, 0, 0,
+      band(rshift(bits, 24), 255), band(rshift(bits, 16), 255), band(rshift(bits, 8), 255), band(bits, 255))
+   local w = {}
+   for chunk = 1, #msg, 64 do
+      for i = 0, 15 do
+         local a, b, c, d = msg:byte(chunk + i * 4, chunk + i * 4 + 3)
+         w[i] = bor(lshift(a, 24), lshift(b, 16), lshift(c, 8), d)
+      end
+      for i = 16, 79 do
+         w[i] = rol(bxor(w[i - 3], w[i - 8], w[i - 14], w[i - 16]), 1)
+      end
+      local a, b, c, d, e = h0, h1, h2, h3, h4
+      for i = 0, 79 do
+         local f, k
+         if i < 20 then f, k = bor(band(b, c), band(bnot(b), d)), 0x5A827999
+         elseif i < 40 then f, k = bxor(b, c, d), 0x6ED9EBA1
+         elseif i < 60 then f, k = bor(band(b, c), band(b, d), band(c, d)), 0x8F1BBCDC
+         else f, k = bxor(b, c, d), 0xCA62C1D6 end
+         local temp = tobit(rol(a, 5) + f + e + k + w[i])
+         e, d, c, b, a = d, c, rol(b, 30), a, temp
+      end
+      h0, h1, h2, h3, h4 = tobit(h0 + a), tobit(h1 + b), tobit(h2 + c), tobit(h3 + d), tobit(h4 + e)
+   end
+   return bit.tohex(h0, 8) .. bit.tohex(h1, 8) .. bit.tohex(h2, 8) .. bit.tohex(h3, 8) .. bit.tohex(h4, 8)
+end
+
+local function signed_query(token, timestamp, nonce)
+   local parts = {token, timestamp, nonce}
+   table.sort(parts)
+   return "signature=" .. sha1(table.concat(parts)) .. "&timestamp=" .. timestamp .. "&nonce=" .. nonce
+end
 
 local threads = {}
 local counter_base = 0
@@ -14,12 +57,12 @@ function setup(thread)
    table.insert(threads, thread)
 end
 
-local query, templates, run_id, n = nil, {}, "0", 0
+local token, timestamp, templates, run_id, n = nil, nil, {}, "0", 0
 bad = 0
 bad_status = 0
 
 function init(args)
-   query = args[1]
+   token, timestamp = args[1]:match("^(.*)|(%d+)$")
    for line in io.lines(args[2]) do
       if #line > 0 then table.insert(templates, line) end
    end
@@ -41,6 +84,7 @@ function request()
    end
    local msgid = string.format("%d%02d%09d", 7, tid, n)
    local body = template:gsub("@OPENID@", openid):gsub("@MSGID@", msgid)
+   local query = signed_query(token, timestamp, string.format("%s%d-%d", run_id, tid, n))
    return wrk.format("POST", "/wechat?" .. query, {["Content-Type"] = "text/xml"}, body)
 end
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from peewee import (BooleanField, CharField, DateField, DateTimeField, FloatField, ForeignKeyField,
                     IntegerField, IntegrityError, TextField)
 
-from models.database import BaseModel, db
+from models.database import BaseModel, db, write_transaction
 from models.disclosure import Officer
 from models.staff import CLERK, HANDLER, HEAD, Staff, authorize
 from models.workdays import Deadline, working_calendar
@@ -181,11 +181,11 @@ class Complaint(BaseModel):
             officer = None
         if trip_ended_on is not None and trip_ended_on > now.date():
             raise ComplaintError("旅游行程结束日期不能晚于今天；行程还没结束的，可以不填。", field="trip_ended_on")
-        with db.atomic():
+        with write_transaction():  # the daily count and the insert under one write lock (SQLite)
             if client_key:
                 existing = cls.get_or_none(cls.client_key == client_key)
                 if existing is not None:
-                    return existing
+                    return existing.resubmitted(submitter, content)
             if check_limit:
                 cls.check_daily_limit(config, submitter, now)
             due = due_date(config, rules, "accept", now.date())
@@ -206,6 +206,13 @@ class Complaint(BaseModel):
                 f"回复“#受理 {complaint.ticket}”或“#不予受理 {complaint.ticket} 理由”。")
         return complaint
 
+    def resubmitted(self, submitter, content):
+        """The same form sent again (a double tap, a reload): the complaint it made, but only to the one
+        who sent it, with what they sent. A form token is no key to someone else's ticket and code."""
+        if submitter != self.submitter or content != self.content:
+            raise ComplaintError("这份表单已经提交过了。如需再投诉，请重新打开投诉页面填写。", field="content")
+        return self
+
     @classmethod
     def _create_with_ticket(cls, now, **fields):
         for _ in range(20):
@@ -223,7 +230,8 @@ class Complaint(BaseModel):
         return cls.get_or_none(cls.ticket == (ticket or "").strip().upper())
 
     def code_matches(self, code):
-        return hmac.compare_digest(self.secret_code, (code or "").strip().upper())
+        # As bytes: compare_digest refuses non-ASCII text, and a code may be anything a client sends.
+        return hmac.compare_digest(self.secret_code.encode(), (code or "").strip().upper().encode())
 
     # -- handling -------------------------------------------------------------------------------
     def check_may(self, staff, action):

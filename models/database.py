@@ -41,8 +41,38 @@ def open_configured(config):
     return open_database(resolve_database_url(config["database"]["url"]))
 
 
+_redis_clients = {}
+
+
+def redis_client(config):
+    """The Redis client of `config` (redis.url, REDIS_URL), one per process and URL; None without one.
+
+    Redis is optional: the embedded default keeps what it would share in the database instead."""
+    url = (config.get("redis") or {}).get("url")
+    if not url:
+        return None
+    client = _redis_clients.get(url)
+    if client is None:
+        import redis
+
+        client = _redis_clients[url] = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    return client
+
+
 def is_sqlite():
     return isinstance(db.obj, SqliteDatabase)
+
+
+def write_transaction():
+    """A transaction that holds the write lock from its first statement.
+
+    SQLite's default (deferred) transaction reads from a snapshot and asks for the write lock only
+    at its first write; if another connection (a page view counting a scan, the clock, the command
+    line) committed in between, that write fails at once with SQLITE_BUSY_SNAPSHOT. BEGIN IMMEDIATE
+    takes the lock first, so the handler reads and writes one consistent state. PostgreSQL's row
+    locks and the unique key need nothing more.
+    """
+    return db.atomic("IMMEDIATE") if is_sqlite() else db.atomic()
 
 
 @contextmanager

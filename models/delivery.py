@@ -10,9 +10,9 @@ import threading
 import time
 from contextlib import contextmanager
 
-from peewee import CharField, DateTimeField, TextField
+from peewee import CharField, DateTimeField, InterfaceError, OperationalError, TextField
 
-from models.database import BaseModel, connection, db, is_sqlite
+from models.database import BaseModel, connection, db, is_sqlite, write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -51,18 +51,6 @@ def write_turn():
 def is_private_sqlite():
     """An in-memory SQLite database: each connection (each thread) sees a database of its own."""
     return is_sqlite() and (db.obj.database in ("", ":memory:") or db.obj.database.startswith("file:"))
-
-
-def write_transaction():
-    """A transaction that holds the write lock from its first statement.
-
-    SQLite's default (deferred) transaction reads from a snapshot and asks for the write lock only
-    at its first write; if another connection (a page view counting a scan, the clock, the command
-    line) committed in between, that write fails at once with SQLITE_BUSY_SNAPSHOT. BEGIN IMMEDIATE
-    takes the lock first, so the handler reads and writes one consistent state. PostgreSQL's row
-    locks and the unique key need nothing more.
-    """
-    return db.atomic("IMMEDIATE") if is_sqlite() else db.atomic()
 
 
 class _AlreadyAnswered(Exception):
@@ -269,6 +257,8 @@ class RecordBatch:
     is written at once.
     """
 
+    MAX_PENDING = 20_000  # rows kept while the database is away (a few MiB)
+
     def __init__(self, seconds=0, size=1):
         # Until configured (the web app does, from config.yaml), rows are written at once: the
         # command line and the clock answer nothing and need no writer thread.
@@ -321,26 +311,58 @@ class RecordBatch:
             with self._lock:
                 self._forget_other_database()
                 rows = list(self._rows.values())
-            if rows and self._write(rows):
-                with self._lock:
-                    for row in rows:
-                        if self._rows.get(row[0]) is row:
-                            del self._rows[row[0]]
-                return len(rows)
-            return 0
+            done = self._write(rows) if rows else []
+            with self._lock:
+                for row in done:
+                    if self._rows.get(row[0]) is row:
+                        del self._rows[row[0]]
+            return len(done)
         finally:
             self._writing.release()
 
-    @staticmethod
-    def _write(rows):
+    def _write(self, rows):
+        """Write `rows`; the rows written or set aside, or None to keep them all for the next try.
+
+        One row the database will not take (a value too long for its column, say) must not hold up
+        the others: when the batch fails, the rows are tried one by one, and a row refused for what it
+        holds is logged and set aside. When the database itself is away, every row is kept, up to
+        MAX_PENDING; past that the oldest are dropped, since all they would tell a retry is a
+        read-only answer it can compute again.
+        """
         try:
             # A PostgreSQL connection is not held between batches; the worker's SQLite one is.
             with connection(keep_sqlite_open=True):
                 InboundMessage.record_many(rows)
-            return True
-        except Exception:  # noqa: BLE001 — the rows stay for the next try; the log says why
+            return rows
+        except (OperationalError, InterfaceError):
             log.exception("writing %d delivery records failed; will retry", len(rows))
-            return False
+            return self._drop_oldest_past_limit()
+        except Exception:  # noqa: BLE001 — one row's content; found and set aside below
+            return self._write_one_by_one(rows)
+
+    @staticmethod
+    def _write_one_by_one(rows):
+        done = []
+        with connection(keep_sqlite_open=True):
+            for row in rows:
+                try:
+                    InboundMessage.record_many([row])
+                except (OperationalError, InterfaceError):
+                    log.exception("writing delivery records failed; will retry")
+                    break
+                except Exception:  # noqa: BLE001 — this row only
+                    log.exception("delivery record %r set aside: the database refused it", row[0][:200])
+                done.append(row)
+        return done
+
+    def _drop_oldest_past_limit(self):
+        with self._lock:
+            excess = len(self._rows) - self.MAX_PENDING
+            if excess <= 0:
+                return []
+            oldest = list(self._rows.values())[:excess]
+        log.error("database unavailable: %d delivery records dropped (limit %d)", excess, self.MAX_PENDING)
+        return oldest
 
     def _forget_other_database(self):
         """Rows kept for a database no longer in use (tests open one per test) are not written

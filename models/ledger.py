@@ -47,9 +47,12 @@ class LedgerEntry(BaseModel):
     def by_seq(cls, seq):
         """The entry with leaf index `seq`, or None (also for anything that is not a whole number)."""
         try:
-            return cls.get_or_none(cls.seq == int(seq))
+            seq = int(seq)
         except (TypeError, ValueError):
             return None
+        if not 0 <= seq < 2**62:  # beyond any integer column: no such entry, not an overflow
+            return None
+        return cls.get_or_none(cls.seq == seq)
 
     @property
     def content(self):

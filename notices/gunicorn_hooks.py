@@ -6,6 +6,10 @@ import settings
 _scheduler = None
 _standin = None
 
+# The path without its query string: /wechat's query carries signature, msg_signature, nonce and
+# echostr, which anyone reading the log could otherwise use within the replay window.
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
+
 
 def when_ready(server):
     global _scheduler, _standin

@@ -9,6 +9,8 @@ from wechatpy import WeChatClient
 from wechatpy.session.memorystorage import MemoryStorage
 from wechatpy.session.redisstorage import RedisStorage
 
+from models.database import redis_client
+
 
 class ConfiguredWeChatClient(WeChatClient):
     """wechatpy's client with the API base from configuration, also for fetching the token.
@@ -41,12 +43,10 @@ class ConfiguredWeChatClient(WeChatClient):
 
 
 def session_storage(config):
-    url = config["redis"].get("url")
-    if url:
-        import redis
-
-        return RedisStorage(redis.Redis.from_url(url), prefix="sanxiang")
-    return MemoryStorage()
+    client = redis_client(config)
+    if client is None:
+        return MemoryStorage()
+    return RedisStorage(client, prefix=config["redis"].get("prefix") or "sanxiang")
 
 
 def make_client(config):

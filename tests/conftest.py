@@ -1,6 +1,8 @@
 """Shared fixtures: a seeded database (SQLite, and PostgreSQL when TEST_DATABASE_URL is set), the app,
 a WeChat-speaking test client, a live gunicorn server and a fake WeChat API."""
+import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -28,11 +30,46 @@ APPID = "wx2c2769f8efd9abc2"
 
 
 def backends():
-    """SQLite always; PostgreSQL too when the environment names one (CI does)."""
-    names = ["sqlite"]
-    if os.environ.get("TEST_DATABASE_URL"):
-        names.append("postgresql")
+    """The databases the tests run on: TEST_BACKENDS (sqlite, postgresql or both, comma-separated), else
+    SQLite, and PostgreSQL too when the environment names one. CI runs the suite once per backend."""
+    chosen = [b.strip() for b in os.environ.get("TEST_BACKENDS", "").split(",") if b.strip()]
+    names = chosen or (["sqlite", "postgresql"] if os.environ.get("TEST_DATABASE_URL") else ["sqlite"])
+    if "postgresql" in names and not postgresql_reachable():
+        pytest.exit("TEST_BACKENDS asks for PostgreSQL, but TEST_DATABASE_URL is unset or unreachable", returncode=3)
     return names
+
+
+def postgresql_reachable():
+    import psycopg2
+
+    try:
+        psycopg2.connect(os.environ["TEST_DATABASE_URL"], connect_timeout=5).close()
+        return True
+    except (KeyError, psycopg2.Error):
+        return False
+
+
+# A server started by a test (the live tests, the browser) runs the production pair, PostgreSQL with
+# Redis, when the suite runs on PostgreSQL only (CI's second pass), else the embedded default.
+SERVER_BACKEND = "postgresql" if backends() == ["postgresql"] else "sqlite"
+
+
+@contextlib.contextmanager
+def postgresql_schema():
+    """A throwaway schema of the test PostgreSQL; yields its URL."""
+    import psycopg2
+
+    base = os.environ["TEST_DATABASE_URL"]
+    schema = "t_" + uuid.uuid4().hex[:12]
+    admin = psycopg2.connect(base)
+    admin.autocommit = True
+    admin.cursor().execute(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        admin.cursor().execute(f"DROP SCHEMA {schema} CASCADE")
+        admin.close()
 
 
 @pytest.fixture(params=backends())
@@ -41,25 +78,37 @@ def database_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'test.db'}"
         return
-    base = os.environ["TEST_DATABASE_URL"]
-    schema = "t_" + uuid.uuid4().hex[:12]
-    import psycopg2
-
-    admin = psycopg2.connect(base)
-    admin.autocommit = True
-    admin.cursor().execute(f"CREATE SCHEMA {schema}")
-    sep = "&" if "?" in base else "?"
-    yield f"{base}{sep}options=-csearch_path%3D{schema}"
-    if db.obj is not None and not db.is_closed():
-        db.close()
-    admin.cursor().execute(f"DROP SCHEMA {schema} CASCADE")
-    admin.close()
+    with postgresql_schema() as url:
+        yield url
+        if db.obj is not None and not db.is_closed():
+            db.close()
 
 
 def make_config(database_url, **wechat):
-    return {"database": {"url": database_url},
-            "wechat": {"token": TOKEN, "aes_key": AES_KEY, "appid": APPID, **wechat},
-            "server": {"public_base_url": "http://testserver"}}
+    """An app's configuration for a test. On PostgreSQL it has Redis too (if the environment names one),
+    as the production deployment does, under a prefix of its own."""
+    redis = {"url": os.environ.get("TEST_REDIS_URL", ""), "prefix": "sanxiang-t-" + uuid.uuid4().hex[:8]}
+    if not database_url.startswith("postgresql"):
+        redis["url"] = ""
+    return {"database": {"url": database_url}, "redis": redis,
+            # Compatible mode: most tests post plaintext; test_endpoint covers safe mode.
+            "wechat": {"token": TOKEN, "aes_key": AES_KEY, "appid": APPID, "mode": "compatible", **wechat},
+            "server": {"public_base_url": "http://testserver", "secret_key": "test-secret"}}
+
+
+@pytest.fixture
+def redis_url():
+    """The test Redis (TEST_REDIS_URL; .ci/run sets it), emptied of this app's keys afterwards."""
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        pytest.skip("TEST_REDIS_URL not set (.ci/run sets it)")
+    client = redis.Redis.from_url(url)
+    yield url
+    for key in client.scan_iter("sanxiang*"):
+        client.delete(key)
+    client.close()
 
 
 @pytest.fixture
@@ -91,8 +140,10 @@ class WeChatUser:
     def __init__(self, client, app, openid="o_citizen_1"):
         self.client, self.app, self.openid = client, app, openid
 
-    def query(self, timestamp=None, nonce="12345"):
-        return signed_query(TOKEN, int(timestamp or self.app.config["CLOCK"]()), nonce)
+    def query(self, timestamp=None, nonce=None):
+        """A freshly signed query: WeChat signs each request with a new nonce, and the endpoint accepts
+        a (timestamp, nonce) pair with one body only."""
+        return signed_query(TOKEN, int(timestamp or self.app.config["CLOCK"]()), nonce or uuid.uuid4().hex[:10])
 
     def post(self, xml, query=None, **kwargs):
         return self.client.post("/wechat", query_string=query or self.query(), data=xml,
@@ -108,6 +159,30 @@ class WeChatUser:
         response = self.post(inbound_xml(self.openid, event=event))
         assert response.status_code == 200, response.data
         return response.data.decode() if response.data == b"success" else parse_message(response.data).content
+
+
+class Visitor:
+    """A browser's visit: the session cookie kept, and each form posted with the CSRF token the page
+    gave it (as the real pages do). Anything else is the test client's own."""
+
+    CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+    def __init__(self, client):
+        self.client = client
+
+    def csrf_token(self, page="/complaints/status"):
+        return self.CSRF_FIELD.search(self.client.get(page).get_data(as_text=True)).group(1)
+
+    def post(self, path, data=None, **kwargs):
+        return self.client.post(path, data={"csrf_token": self.csrf_token(), **(data or {})}, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+
+@pytest.fixture
+def visitor(app):
+    return Visitor(app.test_client())
 
 
 @pytest.fixture
@@ -135,23 +210,46 @@ def free_port():
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
     """`python bot.py serve` (gunicorn, 2 workers) on a free port with its own SQLite database."""
+    with serving(tmp_path_factory.mktemp("live")) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def serving(folder, backend=None, **extra_env):
+    """Run `python bot.py serve` with its files in `folder` and `extra_env` added, on SERVER_BACKEND
+    (or `backend`): SQLite in `folder`, or a PostgreSQL schema of its own with Redis."""
+    with contextlib.ExitStack() as stack:
+        if (backend or SERVER_BACKEND) == "postgresql":
+            url = stack.enter_context(postgresql_schema())
+            extra_env = {"REDIS_URL": os.environ.get("TEST_REDIS_URL", ""),
+                         "REDIS_PREFIX": "sanxiang-live-" + uuid.uuid4().hex[:8], **extra_env}
+        else:
+            url = f"sqlite:///{folder / 'live.db'}"
+        yield stack.enter_context(_server(folder, url, extra_env))
+
+
+@contextlib.contextmanager
+def _server(folder, database_url, extra_env):
     port = free_port()
     fake = FakeWeChat().start()
-    db_path = tmp_path_factory.mktemp("live") / "live.db"
-    env = {**os.environ, "PORT": str(port), "DATABASE_URL": f"sqlite:///{db_path}",
-           "WECHAT_TOKEN": TOKEN, "WECHAT_AES_KEY": AES_KEY, "WECHAT_APPID": APPID,
+    db_path = folder / "live.db"
+    env = {**os.environ, "PORT": str(port), "DATABASE_URL": database_url,
+           "WECHAT_TOKEN": TOKEN, "WECHAT_AES_KEY": AES_KEY, "WECHAT_APPID": APPID, "WECHAT_MODE": "compatible",
            "WECHAT_API_BASE": fake.api_base, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
            # keep the server's files in the test's own folder, not the project's var/
-           "LEDGER_KEY_PATH": str(db_path.parent / "ledger.pem"), "RECORDS_PATH": str(db_path.parent / "records"),
-           "COMPLAINT_EVIDENCE_PATH": str(db_path.parent / "evidence")}
+           "LEDGER_KEY_PATH": str(db_path.parent / "ledger.pem"),
+           "LEDGER_FEED_PATH": str(db_path.parent / "heads.txt"), "RECORDS_PATH": str(db_path.parent / "records"),
+           "COMPLAINT_EVIDENCE_PATH": str(db_path.parent / "evidence"), "SECRET_KEY": "live-test-secret", **extra_env}
     # The server's log goes to a file: a pipe nobody reads would fill up and stall the server.
     log = open(db_path.parent / "server.log", "w")
     process = subprocess.Popen([sys.executable, "bot.py", "serve"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=log)
+                               stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_serving(base, process, log)
-        yield {"url": base, "env": env, "db_path": db_path, "fake": fake, "port": port}
+        yield {"url": base, "env": env, "db_path": db_path, "fake": fake, "port": port,
+               "database_url": database_url, "sql": lambda statement, *args: run_sql(database_url, statement, args),
+               "log": db_path.parent / "server.log"}
     finally:
         process.terminate()
         try:
@@ -161,6 +259,22 @@ def live_server(tmp_path_factory):
             process.wait(10)
         log.close()
         fake.stop()
+
+
+def run_sql(database_url, statement, args=()):
+    """Run one statement (with ? placeholders) on a server's database from outside; its rows, committed."""
+    if database_url.startswith("sqlite"):
+        import sqlite3
+
+        with contextlib.closing(sqlite3.connect(database_url[len("sqlite:///"):], timeout=10)) as conn:
+            with conn:
+                return conn.execute(statement, args).fetchall()
+    import psycopg2
+
+    with contextlib.closing(psycopg2.connect(database_url)) as conn:
+        with conn, conn.cursor() as cursor:
+            cursor.execute(statement.replace("?", "%s"), args or None)
+            return cursor.fetchall() if cursor.description else []
 
 
 def wait_until_serving(base, process, log, seconds=60):

@@ -1,8 +1,9 @@
 """The web channel: public pages and APIs, one blueprint per area, registered by `install(app)`."""
-from handlers.web import badges, complaints, disclosure, layout, ledger, open311
+from handlers.web import badges, complaints, disclosure, guard, layout, ledger, open311
 
 
 def install(app):
+    guard.install(app)  # client address, host names, CSRF, limits on guessing
     app.register_blueprint(layout.bp)  # shared by every page: bureau name, filters, error pages
     app.register_blueprint(disclosure.bp)  # 事前公开: /, /items, /officers, /flows, /remedy …
     app.register_blueprint(badges.bp)  # 亮证: /v/<token>, /staff/badges

@@ -11,6 +11,8 @@ from urllib.parse import quote
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from peewee import PeeweeException
 
+from handlers.web.guard import limit_wrong_guesses
+
 from handlers.web.layout import tel_number as dial_number
 from models import Bureau
 from models.badges import INVALID_WORDS, VERDICT_WORDS, BadgeScan, officer_for_token, photo_path
@@ -88,6 +90,7 @@ def staff_allowed():
 
 
 @bp.route("/staff/badges")
+@limit_wrong_guesses("GET")
 def staff_scans():
     """扫码统计 — badge scans per officer and day, for staff (HTTP Basic, password STAFF_TOKEN)."""
     if not staff_token():

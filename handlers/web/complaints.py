@@ -8,10 +8,11 @@ import secrets
 
 from flask import Blueprint, current_app, render_template, request
 
-from models import db
+from models.database import write_transaction
 from models.complaints import ComplaintError, Complaint, DailyLimitReached, Evidence, complaint_settings
 from models.disclosure import Officer
 from notices.outbox import send_after_response
+from handlers.web.guard import limit_wrong_guesses
 
 bp = Blueprint("complaints", __name__, url_prefix="/complaints")
 
@@ -28,7 +29,7 @@ def now():
 
 def web_submitter():
     """Web filers have no account: the daily limit counts per address (hashed, not stored plain)."""
-    address = request.headers.get("X-Real-IP") or request.remote_addr or "?"
+    address = request.remote_addr or "?"  # behind trusted proxies only (handlers/web/guard.py)
     return "web:" + hashlib.sha256(f"{config()['wechat']['token']}:{address}".encode()).hexdigest()[:20]
 
 
@@ -61,7 +62,7 @@ def create():
     officer = Officer.by_cert_no(values["officer"])
     files = [f for f in request.files.getlist("evidence") if f and f.filename][: settings["max_evidence"]]
     try:
-        with db.atomic():
+        with write_transaction():  # the daily count and the insert under one write lock (SQLite)
             owner = "web:" + values["form_token"][:40]
             evidence = [Evidence.store(config(), f.read(), kind=MEDIA_KINDS.get(f.mimetype.split("/")[0], "file"),
                                        owner=owner, now=now(), content_type=f.mimetype) for f in files]
@@ -98,6 +99,7 @@ def _float(text):
 
 
 @bp.route("/status", methods=["GET", "POST"])
+@limit_wrong_guesses("POST")
 def status():
     """进度查询 — by ticket and the secret code given when filing (kept out of URLs: POST)."""
     if request.method == "GET":

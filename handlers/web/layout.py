@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, g, redirect, render_template, request
 from markupsafe import Markup, escape
 from peewee import PeeweeException
+from werkzeug.exceptions import SecurityError
 
 from models import Bureau
 
@@ -107,6 +108,21 @@ def wants_html():
     """Browsers get a Chinese page; API clients (Accept: application/json) keep the plain error."""
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best != "application/json"
+
+
+@bp.app_errorhandler(400)
+def bad_request(error):
+    """Never echo what was wrong (a forged Host, say): a fixed page or a bare status."""
+    if not wants_html():
+        return "400 Bad Request", 400, {"Content-Type": "text/plain; charset=utf-8"}
+    return render_template("error.html", title="请求有误",
+                           message="抱歉，这个请求无法处理，可能链接不完整。请从公示首页重新进入。"), 400
+
+
+@bp.app_errorhandler(SecurityError)
+def untrusted_host(error):
+    """A Host header not ours (handlers/web/guard.py): no page can be built for it, and none is needed."""
+    return "400 Bad Request", 400, {"Content-Type": "text/plain; charset=utf-8"}
 
 
 @bp.app_errorhandler(404)

@@ -9,6 +9,7 @@ import hmac
 
 from flask import Blueprint, current_app, jsonify, request
 
+from handlers.web.guard import limit_wrong_guesses
 from models import Bureau
 from models.complaints import CLOSED, REJECTED, ComplaintError, Complaint, DailyLimitReached, complaint_settings
 from notices.outbox import send_after_response
@@ -32,7 +33,8 @@ def api_keys():
 def caller_key():
     """The caller's valid api_key, or None."""
     given = request.values.get("api_key", "")
-    return next((k for k in api_keys() if given and hmac.compare_digest(k, given)), None)
+    given = given.encode()  # compare_digest refuses non-ASCII text; bytes compare whatever was sent
+    return next((k for k in api_keys() if given and hmac.compare_digest(k.encode(), given)), None)
 
 
 def error(code, description):
@@ -55,6 +57,7 @@ def services():
 
 
 @bp.post("/requests.json")
+@limit_wrong_guesses("POST")
 def create_request():
     key = caller_key()
     if key is None:

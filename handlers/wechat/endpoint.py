@@ -3,16 +3,16 @@
 Deciding what to answer lives in the conversation modules (handlers/wechat/<area>.py) through the router.
 接入指南: https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/Access_Overview.html
 """
-import binascii
 import datetime as dt
 import logging
-from xml.parsers.expat import ExpatError
+import re
 
 from flask import Blueprint, Response, abort, current_app, g, request
 from peewee import OperationalError
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+from wechatpy.fields import DateTimeField, FloatField, IntegerField, StringField
 from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 from werkzeug.exceptions import HTTPException
@@ -20,7 +20,9 @@ from werkzeug.exceptions import HTTPException
 from handlers.wechat.router import Context, router
 from handlers.wechat.cache import AnswerCache
 from handlers.wechat.paging import render_text
+from models.database import redis_client
 from models.delivery import InboundMessage
+from models.replay import replay_record
 from notices.outbox import send_after_response
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,10 @@ bp = Blueprint("wechat", __name__)
 APOLOGY = "抱歉，系统暂时出了点问题，您的消息没有处理成功。请稍后再试；急事请拨打12345。"
 BUSY = "抱歉，现在咨询的人较多，您的消息没有处理成功，请稍后再发一次。"
 SUCCESS = "success"  # WeChat's "received, no reply"
+# An openid is 28 characters of [A-Za-z0-9_-] and the account's own id starts with gh_; printable ASCII
+# is allowed (the shared samples are masked with *), but not ":" or ";", which delimit delivery keys.
+ACCOUNT_ID = re.compile(r"[!-9<-~]{1,64}")
+SCALAR_FIELDS = (StringField, IntegerField, FloatField, DateTimeField)
 
 
 def settings():
@@ -41,26 +47,35 @@ def crypto():
 
 
 def verified_request(wechat, encrypted):
-    """Check signature and timestamp of the query string; abort 403 on anything wrong."""
+    """Check signature and timestamp of the query string; abort 403 on anything wrong.
+
+    `signature` is always required: WeChat sends it with every request, in every mode. (It was
+    once enough to send `msg_signature` instead, which the handshake never checked.)
+    """
     args = request.args
     timestamp, nonce = args.get("timestamp", ""), args.get("nonce", "")
-    signature = args.get("signature")
-    if not signature and not (encrypted and args.get("msg_signature")):
+    try:
+        check_signature(wechat["token"], args.get("signature", ""), timestamp, nonce)
+    except InvalidSignatureException:
         abort(403)
-    if signature:
-        try:
-            check_signature(wechat["token"], signature, timestamp, nonce)
-        except InvalidSignatureException:
-            abort(403)
     if not timestamp_is_fresh(timestamp, wechat["replay_window_seconds"]):
         abort(403)
+    if not encrypted and wechat_mode(wechat) == "safe":
+        # 安全模式: WeChat encrypts every message, so a plaintext one was not sent by WeChat.
+        abort(403)
+
+
+def wechat_mode(wechat):
+    """plaintext (明文), compatible (兼容) or safe (安全): configured, or safe when an EncodingAESKey is
+    set. In compatible mode WeChat sends both forms with encrypt_type=aes, so only plaintext mode, or
+    the switch-over to safe mode, needs plaintext accepted."""
+    return wechat.get("mode") or ("safe" if wechat.get("aes_key") else "plaintext")
 
 
 def timestamp_is_fresh(timestamp, window_seconds):
-    try:
-        sent = int(timestamp)
-    except ValueError:
+    if not timestamp.isdigit() or len(timestamp) > 12:
         return False
+    sent = int(timestamp)
     return abs(current_app.config["CLOCK"]() - sent) <= window_seconds
 
 
@@ -68,10 +83,16 @@ def is_encrypted():
     return "encrypt_type" in request.args and request.args["encrypt_type"] == "aes"
 
 
-@bp.errorhandler(HTTPException)
 def plain_refusal(error):
     """WeChat and forgers alike get a bare status line: no page, no trace."""
     return Response(f"{error.code} {error.name}", status=error.code, mimetype="text/plain")
+
+
+# By code as well as by class: Flask prefers any handler for the code (the public pages' Chinese
+# error pages) to a blueprint's handler for the class.
+bp.register_error_handler(HTTPException, plain_refusal)
+for _code in (400, 403, 404, 405, 413, 429):
+    bp.register_error_handler(_code, plain_refusal)
 
 
 @bp.get("/wechat")
@@ -87,12 +108,10 @@ def receive():
     verified_request(wechat, encrypted)
     body = request.get_data(cache=False)  # raises 413 past MAX_CONTENT_LENGTH
     xml = decrypt(body) if encrypted else body
-    try:
-        message = parse_message(xml)
-    except (ExpatError, KeyError, TypeError, ValueError, AttributeError):
-        abort(400)
-    if message is None or not message.source:
-        abort(400)
+    if not current_app.extensions["replay_record"].claim(request.args["timestamp"], request.args["nonce"], body):
+        log.warning("signed request used again with another body: refused")
+        abort(403)
+    message = well_formed(xml)
     ctx = context_for(message)
     reply_xml = answer(ctx, wechat)
     if not reply_xml:
@@ -111,6 +130,30 @@ def receive():
     return response
 
 
+def well_formed(xml):
+    """The parsed message, or 400: every field the app may read is text where text is expected and a
+    number where a number is (a field given attributes, children or twice parses as a dict or list),
+    and the user and account ids look like WeChat's. Nothing later has to wonder."""
+    try:
+        message = parse_message(xml)
+        if message is None:
+            abort(400)
+        for attribute, field in type(message)._fields.items():
+            if isinstance(field, SCALAR_FIELDS):
+                raw = message._data.get(field.name)
+                if raw is not None and not isinstance(raw, str):
+                    abort(400)
+                getattr(message, attribute)  # a number that is not one fails here
+    except HTTPException:
+        raise
+    except Exception:  # noqa: BLE001 — whatever a malformed body breaks in the parser, it is a bad request
+        abort(400)
+    if not (ACCOUNT_ID.fullmatch(message.source or "") and ACCOUNT_ID.fullmatch(message.target or "x")
+            and 0 <= (message.id or 0) < 2**63 and isinstance(message.time, int) and 0 <= message.time < 2**40):
+        abort(400)
+    return message
+
+
 def decrypt(body):
     helper = crypto()
     if helper is None:
@@ -122,7 +165,7 @@ def decrypt(body):
                                       args.get("nonce", ""))
     except (InvalidSignatureException, InvalidAppIdException):
         abort(403)
-    except (ExpatError, KeyError, TypeError, ValueError, binascii.Error, UnicodeDecodeError):
+    except Exception:  # noqa: BLE001 — bad XML, base64, padding or text inside: a bad request
         abort(400)
 
 
@@ -167,5 +210,6 @@ def install(app):
     if wechat.get("aes_key"):
         app.extensions["wechat_crypto"] = WeChatCrypto(wechat["token"], wechat["aes_key"], wechat["appid"])
     app.extensions["answer_cache"] = AnswerCache()
+    app.extensions["replay_record"] = replay_record(app.config["SANXIANG"], redis_client(app.config["SANXIANG"]))
     InboundMessage.batch.configure(wechat["record_batch_seconds"], wechat["record_batch_size"])
     app.register_blueprint(bp)

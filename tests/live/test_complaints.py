@@ -1,5 +1,4 @@
 """The same complaint delivered to a 2-worker server several times at once is filed once, and told once."""
-import sqlite3
 import threading
 
 from handlers.cli.chat import inbound_xml, post_message
@@ -12,8 +11,7 @@ def live_config(live_server):
 
 
 def query(live_server, sql, *args):
-    with sqlite3.connect(live_server["db_path"], timeout=10) as connection:
-        return connection.execute(sql, args).fetchall()
+    return [tuple(row) for row in live_server["sql"](sql, *args)]
 
 
 def test_concurrent_duplicate_deliveries_file_one_complaint(live_server):

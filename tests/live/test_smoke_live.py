@@ -24,9 +24,7 @@ def test_live_server_refuses_unsigned(live_server):
 
 def test_concurrent_duplicate_deliveries_answered_once(live_server):
     """WeChat's retry racing the first delivery on two workers: one record, one answer for all."""
-    import sqlite3
     import time
-    from contextlib import closing
     from concurrent.futures import ThreadPoolExecutor
 
     from handlers.cli.chat import signed_query
@@ -46,13 +44,25 @@ def test_concurrent_duplicate_deliveries_answered_once(live_server):
     # well before WeChat's first retry (5 s), with no one asking for it. No need to wait for the other
     # worker's batch too: its row for the same key would be skipped (unique key, ON CONFLICT DO
     # NOTHING), so the first row to land is final.
-    with closing(sqlite3.connect(live_server["db_path"])) as conn:
-        def recorded():
-            return conn.execute("SELECT count(*) FROM inboundmessage WHERE key LIKE '%987654321012345'").fetchone()[0]
+    def recorded():
+        return live_server["sql"]("SELECT count(*) FROM inboundmessage WHERE key LIKE '%987654321012345'")[0][0]
 
-        wait_until(recorded, 3, "the answer was not recorded")
-        rows = recorded()
-        pages = conn.execute("SELECT pages FROM inboundmessage WHERE openid = 'o_race'").fetchone()[0]
+    wait_until(recorded, 3, "the answer was not recorded")
+    rows = recorded()
+    pages = live_server["sql"]("SELECT pages FROM inboundmessage WHERE openid = 'o_race'")[0][0]
     assert rows == 1
     # The paging state was written once: page 2 (index 1) is next, not page 3.
     assert json.loads(pages)["page"] == 1
+
+
+def test_the_access_log_keeps_no_signed_query(live_server):
+    """Anyone reading the log must not find a signed query they could use within the replay window."""
+    config = {"wechat": {"token": live_server["env"]["WECHAT_TOKEN"], "aes_key": live_server["env"]["WECHAT_AES_KEY"],
+                         "appid": live_server["env"]["WECHAT_APPID"]}}
+    status, _ = post_message(live_server["url"] + "/wechat", config, inbound_xml("o_log", text="帮助"), encrypt=True)
+    assert status == 200
+    log = live_server["log"]
+    wait_until(lambda: "POST /wechat " in log.read_text(), 5, "the access log has no line for the message")
+    text = log.read_text()
+    for secret in ("signature=", "msg_signature", "nonce=", "echostr", "timestamp="):
+        assert secret not in text

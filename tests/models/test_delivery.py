@@ -3,6 +3,8 @@ import subprocess
 import sys
 import textwrap
 
+from peewee import OperationalError
+
 from handlers.cli.chat import inbound_xml
 from models import InboundMessage
 from models.delivery import RecordBatch
@@ -44,7 +46,7 @@ def test_a_failed_write_keeps_the_rows(app, monkeypatch, caplog):
     real = InboundMessage.record_many
 
     def refuse(rows):
-        raise RuntimeError("disk full")
+        raise OperationalError("database or disk is full")
 
     monkeypatch.setattr(InboundMessage, "record_many", refuse)
     assert batch.flush() == 0 and batch.pending() == 1
@@ -52,6 +54,35 @@ def test_a_failed_write_keeps_the_rows(app, monkeypatch, caplog):
     monkeypatch.setattr(InboundMessage, "record_many", real)
     assert batch.flush() == 1 and batch.pending() == 0
     assert InboundMessage.get(InboundMessage.key == "m:o_keep:1").reply == "<xml/>"
+
+
+def test_one_row_the_database_refuses_is_set_aside_and_the_rest_written(app, caplog):
+    batch = RecordBatch(seconds=60, size=1000)
+    batch.add(InboundMessage.row("m:o_good:1", "o_good", "<xml/>", None))
+    bad = list(InboundMessage.row("m:o_bad:2", "o_bad", "<xml/>", None))
+    bad[2] = {"not": "text"}  # no database can store this value
+    batch.add(tuple(bad))
+    batch.add(InboundMessage.row("m:o_good:3", "o_good", "<xml/>", None))
+    assert batch.flush() == 3 and batch.pending() == 0
+    assert "m:o_bad:2" in caplog.text and "set aside" in caplog.text
+    assert {m.key for m in InboundMessage.select()} == {"m:o_good:1", "m:o_good:3"}
+    # and the batch goes on working
+    batch.add(InboundMessage.row("m:o_good:4", "o_good", "<xml/>", None))
+    assert batch.flush() == 1 and rows() == 3
+
+
+def test_while_the_database_is_away_the_batch_is_bounded(app, monkeypatch):
+    batch = RecordBatch(seconds=60, size=1000)
+    monkeypatch.setattr(RecordBatch, "MAX_PENDING", 5)
+
+    def away(rows):
+        raise OperationalError("could not connect to server")
+
+    monkeypatch.setattr(InboundMessage, "record_many", away)
+    for n in range(8):
+        batch.add(InboundMessage.row(f"m:o_away:{n}", "o_away", "<xml/>", None))
+    batch.flush()
+    assert batch.pending() == 5 and batch.reply_for("m:o_away:7") and not batch.reply_for("m:o_away:0")
 
 
 def test_a_duplicate_in_the_table_is_skipped(app):

@@ -20,6 +20,8 @@ from models.seed import prepare_database
 from tests.conftest import ROOT, make_config
 
 LEGACY = ROOT / "tests" / "fixtures" / "legacy_2026_11"
+# The legacy database had none of them: an upgrade applies every one, in order.
+ALL_MIGRATIONS = sorted(p.stem for p in (ROOT / "models" / "migrations").glob("[0-9][0-9][0-9][0-9]_*.py"))
 COUNTED = ("officer", "enforcementitem", "flowstep", "complaint", "complaint_event", "ledger_entry",
            "enforcement_case", "tree_head", "complaint_outbox")
 
@@ -80,10 +82,10 @@ def test_legacy_database_is_upgraded_in_place(legacy_app, database_url, tmp_path
     before = counts()
     leaves = [bytes(e.leaf_hash) for e in LedgerEntry.select().order_by(LedgerEntry.seq)]
     assert before["complaint"] == 2 and before["ledger_entry"] == 27 and "complaint_staff" in db.get_tables()
-    assert migrations.pending() == ["0001_baseline", "0002_staff", "0003_legal_sources", "0004_answers"]
+    assert migrations.pending() == ALL_MIGRATIONS
 
     applied, seeded, _ = prepare_database(config)
-    assert applied == ["0001_baseline", "0002_staff", "0003_legal_sources", "0004_answers"] and not seeded  # the bureau's data is left as it was
+    assert applied == ALL_MIGRATIONS and not seeded  # the bureau's data is left as it was
     assert counts() == before
     # As `serve` does next: the open 网吧 complaint now follows the 文化市场举报 rules (config
     # complaints.rules); its deadlines are recomputed, and the change goes into its history.
@@ -108,6 +110,7 @@ def test_legacy_database_is_upgraded_in_place(legacy_app, database_url, tmp_path
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("RECORDS_PATH", str(tmp_path / "records"))
     monkeypatch.setenv("LEDGER_KEY_PATH", str(tmp_path / "no.pem"))
+    monkeypatch.setenv("LEDGER_FEED_PATH", str(tmp_path / "heads.txt"))  # the app's, not the project's var/
     result = CliRunner().invoke(bot.cli, ["verify", "--pubkey", str(LEGACY / "pubkey.pem")])
     assert result.exit_code == 0, result.output
     assert "核验通过" in result.output and f"共{before['ledger_entry']}条记录" in result.output
@@ -146,7 +149,7 @@ def test_migrations_build_what_the_models_describe(app):
         for column, null in in_model.items():
             if not model._meta.columns[column].primary_key:
                 assert in_db[column] == null, (table, column, "null" if null else "not null")
-    assert migrations.applied() == ["0001_baseline", "0002_staff", "0003_legal_sources", "0004_answers"]
+    assert migrations.applied() == ALL_MIGRATIONS
 
 
 def test_migrate_command(database_url, fake_wechat, tmp_path, monkeypatch):
@@ -155,9 +158,9 @@ def test_migrate_command(database_url, fake_wechat, tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", database_url)
     runner = CliRunner()
     listed = runner.invoke(bot.cli, ["migrate", "--list"])
-    assert listed.exit_code == 0 and "0001_baseline、0002_staff、0003_legal_sources、0004_answers" in listed.output
+    assert listed.exit_code == 0 and "、".join(ALL_MIGRATIONS) in listed.output
     done = runner.invoke(bot.cli, ["migrate"])
-    assert done.exit_code == 0 and "已执行迁移：0001_baseline、0002_staff、0003_legal_sources、0004_answers" in done.output, done.output
+    assert done.exit_code == 0 and "已执行迁移：" + "、".join(ALL_MIGRATIONS) in done.output, done.output
     again = runner.invoke(bot.cli, ["migrate"])
     assert again.exit_code == 0 and "无需迁移" in again.output
     db.connect(reuse_if_open=True)
@@ -169,4 +172,4 @@ def test_nothing_is_stamped_that_did_not_run(app):
     """A fresh database gets its schema from the migrations themselves, recorded once each."""
     db.connect(reuse_if_open=True)
     rows = db.execute_sql("SELECT name FROM schema_migration ORDER BY id").fetchall()
-    assert [r[0] for r in rows] == ["0001_baseline", "0002_staff", "0003_legal_sources", "0004_answers"]
+    assert [r[0] for r in rows] == ALL_MIGRATIONS

@@ -53,7 +53,7 @@ SMALL_TARGETS = """(minimum) => {
 def badge_pages(live_server):
     """The badge pages of a valid and a suspended certificate (the seeded 15052501006 is 暂扣)."""
     config = settings.load_config(environ=live_server["env"])
-    open_database(f"sqlite:///{live_server['db_path']}")
+    open_database(live_server["database_url"])
     try:
         with db.connection_context():
             return [badge_url(Officer.by_cert_no(cert), config).replace(live_server["url"], "")

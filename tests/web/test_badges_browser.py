@@ -15,7 +15,7 @@ TODAY = dt.date.today()
 def live(live_server):
     """The live server's configuration, its database opened here, and officers whose dates suit any day."""
     config = settings.load_config(environ=live_server["env"])
-    open_database(f"sqlite:///{live_server['db_path']}")
+    open_database(live_server["database_url"])
     with db.connection_context():
         for cert_no, name, start, end in (
                 ("15052599001", "苏日娜", TODAY - dt.timedelta(days=30), TODAY + dt.timedelta(days=365)),

@@ -15,10 +15,10 @@ API_KEY = "k-12345-platform"
 
 
 @pytest.fixture
-def web(app, tmp_path):
+def web(app, tmp_path, visitor):
     app.config["SANXIANG"]["complaints"]["evidence_dir"] = str(tmp_path / "evidence")
     app.config["SANXIANG"]["complaints"]["open311"]["api_keys"] = [API_KEY]
-    return app.test_client()
+    return visitor
 
 
 def form_data(**overrides):

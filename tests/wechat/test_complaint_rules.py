@@ -74,13 +74,13 @@ def test_other_kinds_are_not_asked(citizen):
     assert "在哪里发生的" in citizen.say("网吧接纳未成年人上网")
 
 
-def test_the_web_form_takes_the_date(client, app):
+def test_the_web_form_takes_the_date(visitor, app):
     app.config["CLOCK"] = NOW.timestamp
     form = {"category": "travel_agency", "content": "旅行社擅自取消行程，不退费用。", "form_token": "t-trip-1",
             "trip_ended_on": "2026-11-01"}
-    response = client.post("/complaints/new", data=form)
+    response = visitor.post("/complaints/new", data=form)
     assert response.status_code == 200
-    bad = client.post("/complaints/new", data={**form, "form_token": "t-trip-2", "trip_ended_on": "11/01/2026"})
+    bad = visitor.post("/complaints/new", data={**form, "form_token": "t-trip-2", "trip_ended_on": "11/01/2026"})
     assert bad.status_code == 400 and "2026-11-20 的形式" in bad.get_data(as_text=True)
     db.connect(reuse_if_open=True)
     assert [c.trip_ended_on for c in Complaint.select()] == [dt.date(2026, 11, 1)]

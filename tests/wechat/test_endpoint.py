@@ -2,6 +2,7 @@
 import json
 import logging
 import time
+import uuid
 
 import pytest
 import xmltodict
@@ -57,7 +58,7 @@ def test_plaintext_text_message(wechat_user):
 def test_safe_mode_round_trip(client, app):
     now = int(app.config["CLOCK"]())
     msg_signature, body = encrypt(inbound_xml("o_safe", text="执法主体"), "777", now)
-    query = {"timestamp": str(now), "nonce": "777", "encrypt_type": "aes", "msg_signature": msg_signature}
+    query = {**signed_query(TOKEN, now, "777"), "encrypt_type": "aes", "msg_signature": msg_signature}
     response = client.post("/wechat", query_string=query, data=body)
     assert response.status_code == 200
     assert "奈曼旗文化和旅游局" in decrypt_reply(response.data).content
@@ -83,18 +84,19 @@ def bad_requests(app):
     now = int(app.config["CLOCK"]())
     app.config["CLOCK"] = lambda: now  # the window's edges are tested to the second
     good_xml = inbound_xml("o_bad", text="帮助")
-    signed = signed_query(TOKEN, now, "1")
+    signed = Fresh(now)  # a new nonce each time it is used: a used pair is refused whatever the body
     stale = signed_query(TOKEN, now - 301, "1")
     future = signed_query(TOKEN, now + 301, "1")
-    wrong = dict(signed, signature="f" * 40)
+    wrong = dict(signed_query(TOKEN, now, "1"), signature="f" * 40)
     msg_signature, envelope = encrypt(good_xml, "2", now)
-    aes_query = {"timestamp": str(now), "nonce": "2", "encrypt_type": "aes", "msg_signature": msg_signature}
+    aes_query = {**signed_query(TOKEN, now, "2"), "encrypt_type": "aes", "msg_signature": msg_signature}
     return [
         ("no signature", {}, good_xml, 403),
         ("wrong signature", wrong, good_xml, 403),
         ("stale timestamp", stale, good_xml, 403),
         ("future timestamp", future, good_xml, 403),
-        ("timestamp not a number", dict(signed, timestamp="abc"), good_xml, 403),
+        ("timestamp not a number", dict(signed_query(TOKEN, "abc", "1")), good_xml, 403),
+        ("encrypted, msg_signature only", {k: v for k, v in aes_query.items() if k != "signature"}, envelope, 403),
         ("wrong msg_signature", dict(aes_query, msg_signature="0" * 40), envelope, 403),
         ("ciphertext altered", aes_query, envelope.replace("<Encrypt>", "<Encrypt>AAAA"), 403),
         ("body over 64 KiB", signed, "<xml>" + "x" * 70000 + "</xml>", 413),
@@ -106,8 +108,19 @@ def bad_requests(app):
     ]
 
 
+class Fresh:
+    """A signed query with a new nonce each time it is read."""
+
+    def __init__(self, now):
+        self.now = now
+
+    def query(self):
+        return signed_query(TOKEN, self.now, uuid.uuid4().hex[:10])
+
+
 def test_every_bad_request_is_refused_and_writes_nothing(client, app):
     for name, query, body, status in bad_requests(app):
+        query = query.query() if isinstance(query, Fresh) else query
         response = client.post("/wechat", query_string=query, data=body.encode() if isinstance(body, str) else body)
         assert response.status_code == status, name
         assert b"Traceback" not in response.data and b"<title>" not in response.data.lower(), name
