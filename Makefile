@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 PYTHON  ?= python3
 
-.PHONY: run demo test bench soak browser doc-tools init-db clean
+.PHONY: run demo test bench eval soak browser doc-tools init-db clean
 
 $(STAMP): requirements.txt
 	# A venv left half-made (interrupted install) is made again rather than trusted.
@@ -52,6 +52,10 @@ bench: $(STAMP)
 soak: $(STAMP)
 	@pg_isready -q -h 127.0.0.1 || pg_ctlcluster --skip-systemctl-redirect "$$(ls /etc/postgresql)" main start
 	$(PY) bench/soak.py --duration 60 --connections 32 --workers 4 --pg-restart
+
+# How many of the residents' questions in tests/wechat/questions.yaml get the right answer; lists the misses.
+eval: $(STAMP)
+	$(PY) -m tests.wechat.eval_questions
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

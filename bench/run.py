@@ -39,6 +39,10 @@ from handlers.cli.chat import inbound_xml, signed_query  # noqa: E402
 # What citizens ask (texts) and press (events); cycled through in this order by every connection.
 TEXTS = ["帮助", "执法主体", "执法人员", "执法人员 包海龙", "执法事项", "网吧", "旅行社", "假唱", "抽查事项",
          "流程", "救济", "投诉方式", "下一页"]
+# Questions in residents' own words (tests/wechat/questions.yaml has more): over a third of the mix.
+NATURAL = ["网吧几点关门？", "导游没证怎么办", "你们电话多少", "我被罚款了不服怎么办", "网咖能通宵吗", "你好",
+           "KTV开到几点", "怎么投诉", "楼上太吵了😡", "谢谢！"]
+TEXTS += NATURAL
 EVENTS = ["subscribe", "click:ITEMS", "click:OFFICERS", "click:FLOWS"]
 
 MIN_RATIO = {"sqlite": 0.7, "postgresql": 0.6}  # ours >= this x the echo's requests/s

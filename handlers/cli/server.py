@@ -17,10 +17,12 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+import settings
 from models import migrations
 from models.complaints import Complaint
 from models.database import connection
 from models.seed import prepare_database
+from notices.wechat_standin import standin_base, wanted
 
 
 def prepare_and_report(config, demo_cases=False):
@@ -78,6 +80,12 @@ def serve_command(workers, demo):
     server = config["server"]
     bind = f"{server['host']}:{server['port']}"
     click.echo(f"服务已启动：http://{bind}/ （微信接口 /wechat），Ctrl-C 停止。")
+    if wanted(config):
+        # No official account: the workers use a local stand-in for WeChat's API (started by the master,
+        # notices/gunicorn_hooks.py), so photos and voice in `bot.py chat` work on a laptop.
+        settings.export_environment({"WECHAT_API_BASE": standin_base(config)})
+        click.echo(f"未设置 WECHAT_SECRET：使用本机微信接口替身 {standin_base(config)}"
+                   "（bot.py chat --image/--voice/--location 可发送图片、语音、位置）。")
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     os.execv(gunicorn, [gunicorn, "--workers", str(workers or server["workers"]), "--bind", bind,
                         "--access-logfile", "-", "--config", "python:notices.gunicorn_hooks",

@@ -54,10 +54,33 @@ class Context:
         return known
 
 
+# Full-width letters, digits, space and ＃ typed on a phone become their ASCII forms; punctuation stays
+# as written ("经核查，…处理。" is stored, replied and pushed exactly so).
+TEXT_FOLD = str.maketrans({0x3000: " ", 0xFF03: "#",
+                           **{c: c - 0xFEE0 for r in ((0xFF10, 0xFF1A), (0xFF21, 0xFF3B), (0xFF41, 0xFF5B))
+                              for c in range(*r)}})
+EDGE_PUNCTUATION = "?？!！。.,，;；:：、~～…·'\"“”‘’()（）[]【】<>《》 \t\r\n"
+
+
 def normalize(text):
-    """Fold full-width characters and surrounding punctuation so "执法人员　张三？" finds 执法人员."""
-    text = unicodedata.normalize("NFKC", text or "").strip()
-    return text.strip("?？!！。.,，;； ")
+    """The message as handlers get it: full-width letters, digits and spaces folded, ends trimmed;
+    its punctuation kept, since what a citizen or a clerk wrote is stored and sent as written."""
+    return (text or "").translate(TEXT_FOLD).strip()
+
+
+def plain(text):
+    """`text` without the punctuation around it, for looking things up ("执法人员　张三？" → 张三)."""
+    return normalize(text).strip(EDGE_PUNCTUATION)
+
+
+def match_form(text):
+    """A same-length form of normalized `text` to compare with keywords: each character in its NFKC
+    form (？→?, Ｋ→K) where that is one character, lower case."""
+    folded = []
+    for char in text:
+        form = unicodedata.normalize("NFKC", char)
+        folded.append(form.lower() if len(form) == 1 else char)
+    return "".join(folded)
 
 
 class Router:
@@ -71,6 +94,8 @@ class Router:
         self.interceptors = []
         self.staff_commands = {}  # "#受理 …" -> func(ctx, staff, rest)
         self.staff_help = {}  # section -> usage lines, for #帮助
+        self.intents = {}  # intent name -> handler(ctx, arg)
+        self.understanders = []  # (func(ctx, text) -> (intent, arg) | None, before_keywords)
         self._sorted = {}
 
     # -- registration -------------------------------------------------------------------------
@@ -100,6 +125,22 @@ class Router:
         def decorator(func):
             self.staff_commands[name] = func
             self.staff_help.setdefault(section, []).append(usage)
+            return func
+        return decorator
+
+    def intent(self, *names):
+        """What a text means when no keyword says it (a greeting, "我想投诉"), as an understander found."""
+        return self._register(self.intents, names)
+
+    def understand(self, before_keywords=False):
+        """A function `func(ctx, text) -> (intent name, arg) or None` that reads free text.
+
+        One `before_keywords` sees the text before the keyword table (so "投诉电话是多少" can be a
+        question rather than a complaint "电话是多少"); the others only text no keyword took. They read
+        only; the intent's handler does the rest.
+        """
+        def decorator(func):
+            self.understanders.append((func, before_keywords))
             return func
         return decorator
 
@@ -169,17 +210,34 @@ class Router:
     def _resolve(self, ctx):
         message = ctx.message
         if message.type == "text":
-            return self._resolve_text(normalize(message.content))
+            return self._resolve_text(ctx, normalize(message.content))
         if message.type == "event":
             return self._resolve_event(message)
         return self.message_types.get(message.type) or self.message_types.get("*"), ()
 
-    def _resolve_text(self, text):
-        lowered = text.lower()
+    def _resolve_text(self, ctx, text):
+        understood = self._understood(ctx, text, before_keywords=True)
+        if understood:
+            return understood
+        folded = match_form(text)
+        lead = len(folded) - len(folded.lstrip(EDGE_PUNCTUATION))
+        body = folded[lead:]
         for word in self._longest_first(self.keywords):
-            if lowered.startswith(word):
-                return self.keywords[word], (text[len(word):].strip(),)
-        return self.fallback, (text,)
+            if body.startswith(word):
+                return self.keywords[word], (text[lead + len(word):].strip(),)
+        return self._understood(ctx, text, before_keywords=False) or (self.fallback, (text,))
+
+    def keyword_at(self, folded):
+        """The longest keyword `folded` (a match_form text) starts with, or None."""
+        return next((w for w in self._longest_first(self.keywords) if folded.startswith(w)), None)
+
+    def _understood(self, ctx, text, before_keywords):
+        for func, early in self.understanders:
+            if early == before_keywords:
+                found = func(ctx, text)
+                if found and found[0] in self.intents:
+                    return self.intents[found[0]], (found[1],)
+        return None
 
     def _resolve_event(self, message):
         scene = self._scene_of(message)
