@@ -247,7 +247,7 @@ def _percent(value, label):
 
 def create_plan(config, staff, *, name, items, ratios=None, risk_ratio=None, inspectors=None, start, end):
     """Create a plan after checking it; ratios not given come from config `draws.default_ratios`."""
-    _authorize(staff, "draw.manage")
+    require(staff, "draw.manage")
     settings = draw_settings(config)
     name = (name or "").strip()
     if not name or len(name) > 60:
@@ -346,7 +346,8 @@ class Draw(BaseModel):
         return cls.select().where(cls.status == DRAWN).order_by(cls.ran_at.desc(), cls.id.desc()).first()
 
 
-def _authorize(staff, act, subject=None):
+def require(staff, act, subject=None):
+    """Raise DrawError (Chinese, naming the role needed) unless `staff` may do `act`."""
     try:
         authorize(staff, act, subject)
     except NotAllowed as exc:
@@ -370,7 +371,7 @@ def commit(config, plan_name, staff, *, public_value_source, draw_on, secret=Non
     """承诺: freeze the pools and the plan, draw a secret, publish and log the commitment. Returns the Draw.
 
     `secret` (hex) is for tests only; a real draw always takes a fresh one."""
-    _authorize(staff, "draw.manage")
+    require(staff, "draw.manage")
     at = at or ledger.now()
     plan = DrawPlan.by_name(plan_name)
     if plan is None:
@@ -429,7 +430,7 @@ def latest_of_plan(plan_name):
 
 def reveal(config, draw_id, staff, public_value, at=None):
     """揭示: enter the public value once it is published; the seed follows. Logged."""
-    _authorize(staff, "draw.manage")
+    require(staff, "draw.manage")
     at = at or ledger.now()
     value = draw_rule.normalize_public_value(public_value)
     if not value:
@@ -451,7 +452,7 @@ def reveal(config, draw_id, staff, public_value, at=None):
 
 def run(config, draw_id, staff, at=None):
     """抽取: apply the rule to the frozen files and the seed; publish and log the result."""
-    _authorize(staff, "draw.manage")
+    require(staff, "draw.manage")
     at = at or ledger.now()
     with ledger.writing():
         draw = get_draw(draw_id)
@@ -508,7 +509,7 @@ def record_outcome(config, draw_id, uscc, staff, *, result, ended_on, case_no=""
     drawn = {t["uscc"]: t for t in draw.result_document()["selected"]}
     if uscc not in drawn:
         raise DrawError(f"“{uscc}”不是第{draw.id}号抽取抽中的对象。")
-    _authorize(staff, "draw.outcome", drawn[uscc]["inspectors"])
+    require(staff, "draw.outcome", drawn[uscc]["inspectors"])
     result = " ".join((result or "").split())
     if len(result) < 2:
         raise DrawError("请写明检查结果（如：未发现问题；发现问题，已责令改正；已立案查处）。")
