@@ -38,6 +38,7 @@ USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 COMMITTED, REVEALED, DRAWN = "已承诺", "已揭示", "已抽取"
 KIND = "draw"  # the log's kind for every entry of a draw
+CONFLICTS_CASE = "双随机抽查回避"  # where conflicts are logged as they are recorded or withdrawn
 MAX_LENGTH = 255
 
 
@@ -190,15 +191,24 @@ def add_conflict(cert_no, uscc, reason, by):
         raise DrawError("请写明回避理由（如：近亲属在该单位任职）。")
     if DrawConflict.get_or_none(DrawConflict.cert_no == officer.cert_no, DrawConflict.uscc == target.uscc):
         raise DrawError(f"{officer.name}与{target.name}的回避已登记。")
-    return DrawConflict.create(cert_no=officer.cert_no, uscc=target.uscc, reason=reason, recorded_by=by,
-                               recorded_at=ledger.now().replace(tzinfo=None))
+    at = ledger.now()
+    with ledger.writing():
+        conflict = DrawConflict.create(cert_no=officer.cert_no, uscc=target.uscc, reason=reason, recorded_by=by,
+                                       recorded_at=at.replace(tzinfo=None))
+        # On the record, like every step of a draw; kept out of the draws' own entries, whose inclusion
+        # proofs are public, because a reason may concern an officer's family.
+        ledger.append(KIND, {"cert_no": officer.cert_no, "uscc": target.uscc, "reason": reason},
+                      case_no=CONFLICTS_CASE, step="回避", by=by, at=at)
+    return conflict
 
 
-def remove_conflict(cert_no, uscc):
-    count = DrawConflict.delete().where(DrawConflict.cert_no == (cert_no or "").strip(),
-                                        DrawConflict.uscc == (uscc or "").strip().upper()).execute()
-    if not count:
-        raise DrawError("没有这条回避记录。")
+def remove_conflict(cert_no, uscc, by):
+    cert_no, uscc = (cert_no or "").strip(), (uscc or "").strip().upper()
+    with ledger.writing():
+        count = DrawConflict.delete().where(DrawConflict.cert_no == cert_no, DrawConflict.uscc == uscc).execute()
+        if not count:
+            raise DrawError("没有这条回避记录。")
+        ledger.append(KIND, {"cert_no": cert_no, "uscc": uscc}, case_no=CONFLICTS_CASE, step="撤销回避", by=by)
 
 
 def eligible_inspectors(day):
@@ -393,7 +403,6 @@ def commit(config, plan_name, staff, *, public_value_source, draw_on, secret=Non
     commitment_doc = draw_rule.commitment_document(
         None, plan_doc, targets, inspectors, conflicts, hashlib.sha256(bytes.fromhex(secret)).hexdigest(),
         source, draw_on.isoformat())
-    reasons = [[c.cert_no, c.uscc, c.reason] for c in DrawConflict.select().order_by(DrawConflict.cert_no, DrawConflict.uscc)]
     with ledger.writing():
         draw = Draw.create(plan=plan, files="{}", commitment="", secret=secret, public_value_source=source,
                            draw_on=draw_on, committed_by=staff.label, committed_at=at.replace(tzinfo=None))
@@ -403,7 +412,7 @@ def commit(config, plan_name, staff, *, public_value_source, draw_on, secret=Non
         draw.files, draw.commitment = json.dumps(files, ensure_ascii=False), draw_rule.digest(commitment_doc)
         draw.save()
         ledger.append(KIND, {"draw": draw.id, "plan": plan.name, "commitment": draw.commitment,
-                             "commitment_document": commitment_doc, "conflict_reasons": reasons},
+                             "commitment_document": commitment_doc},
                       case_no=draw.case_no, step="承诺", by=staff.label, at=at)
     return draw
 

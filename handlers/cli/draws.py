@@ -154,8 +154,9 @@ def conflict_remove(cert_no, uscc, who):
     """Remove a conflict (draws already committed keep the one they froze)."""
     open_db()
     try:
-        draws.require(_staff(who), "draw.manage")
-        draws.remove_conflict(cert_no, uscc)
+        staff = _staff(who)
+        draws.require(staff, "draw.manage")
+        draws.remove_conflict(cert_no, uscc, staff.label)
     except draws.DrawError as exc:
         refuse(exc)
     click.echo("已删除该回避记录。")
