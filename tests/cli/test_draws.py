@@ -6,12 +6,12 @@ import subprocess
 import sys
 
 import pytest
+from click.testing import CliRunner
 from openpyxl import Workbook
 
 import bot
 from models import draws, ledger
 from models.staff import Staff
-from tests.cli.test_commands import cli_env  # noqa: F401  (fixture)
 from tests.models.test_draws import target_rows, uscc
 
 PLAN = "2026年12月双随机抽查"
@@ -31,10 +31,12 @@ def sheet_rows(count=9):
 
 
 @pytest.fixture
-def staffed(cli_env, app):
+def staffed(app, database_url, monkeypatch):
+    """The command line on the test database, with a 负责人 on the staff list."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
     with app.app_context():
         Staff.add(None, "测试局长", "负责人")
-    return cli_env
+    return CliRunner()
 
 
 def invoke(runner, *args):

@@ -4,7 +4,15 @@ import subprocess
 import sys
 
 from models import db, draws
-from tests.models.test_draws import COMMIT_AT, DRAW_ON, REVEAL_AT, SECRET, SOURCE, VALUE, full_draw, set_up_pools
+from tests.models.test_draws import (
+    COMMIT_AT,
+    DRAW_ON,
+    REVEAL_AT,
+    SECRET,
+    SOURCE,
+    VALUE,
+    set_up_pools,
+)
 
 
 def committed(app):
