@@ -417,11 +417,17 @@ def commit(config, plan_name, staff, *, public_value_source, draw_on, secret=Non
     return draw
 
 
-def get_draw(draw_id):
+def draw_by_id(draw_id):
+    """The draw numbered `draw_id`, or None (also for anything not a number an id column can hold)."""
     try:
-        draw = Draw.get_or_none(Draw.id == int(str(draw_id).strip()))
+        number = int(str(draw_id).strip())
     except ValueError:
-        draw = None
+        return None
+    return Draw.get_or_none(Draw.id == number) if 0 < number < 2**31 else None
+
+
+def get_draw(draw_id):
+    draw = draw_by_id(draw_id)
     if draw is None:
         raise DrawError(f"没有编号为“{draw_id}”的抽取。")
     return draw

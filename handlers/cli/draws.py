@@ -41,7 +41,7 @@ def _staff(who):
 def _draw_of(ref):
     """A draw by its number, or the latest draw of a plan by the plan's name."""
     ref = (ref or "").strip()
-    if ref.isdigit() and draws.Draw.get_or_none(draws.Draw.id == int(ref)):
+    if draws.draw_by_id(ref) is not None:
         return draws.get_draw(ref)
     return draws.latest_of_plan(ref)
 

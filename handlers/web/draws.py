@@ -22,7 +22,7 @@ def _text(body, status=200):
 
 
 def _draw_or_404(draw_id):
-    draw = draws.Draw.get_or_none(draws.Draw.id == draw_id)
+    draw = draws.draw_by_id(draw_id)
     if draw is None:
         abort(404)
     return draw
