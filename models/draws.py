@@ -386,6 +386,12 @@ def commit(config, plan_name, staff, *, public_value_source, draw_on, secret=Non
     plan = DrawPlan.by_name(plan_name)
     if plan is None:
         raise DrawError(f"没有名为“{plan_name}”的抽查计划，请先用 draw plan 制定。")
+    earlier = Draw.select().where(Draw.plan == plan).first()
+    if earlier is not None:
+        # One commitment per plan: with several, whoever holds the secrets could pick, once the public
+        # value is out, the draw whose result suits them.
+        raise DrawError(f"计划“{plan.name}”已于{earlier.committed_at:%Y-%m-%d}承诺（第{earlier.id}号抽取），不能再次承诺；"
+                        "如需重新抽取，请另定计划并说明理由。")
     source = " ".join((public_value_source or "").split())
     if len(source) < 6:
         raise DrawError("请写明用哪一个尚未公布的公开数值生成种子，如“中国福利彩票双色球2026140期开奖号码”。")
@@ -483,6 +489,16 @@ def run(config, draw_id, staff, at=None):
                              "unassigned": [[t["uscc"], t["reason"]] for t in result["unassigned"]]},
                       case_no=draw.case_no, step="抽取", by=staff.label, at=at)
     return get_draw(draw.id)
+
+
+def unavailable_now(draw, today):
+    """Assigned inspectors whose certificate is no longer valid `today` (suspended or expired since the
+    draw day): the draw stands as published, but they may not be sent; staff arrange a replacement."""
+    result = draw.result_document() or {"selected": []}
+    certs = sorted({c for t in result["selected"] for c in t["inspectors"]})
+    officers = {o.cert_no: o for o in Officer.select().where(Officer.cert_no.in_(certs))} if certs else {}
+    return [(cert, officers[cert].name, officers[cert].verdict(today)) for cert in certs
+            if cert in officers and officers[cert].verdict(today) != "有效"]
 
 
 def compute(draw):

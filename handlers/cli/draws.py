@@ -334,6 +334,16 @@ def outcome_command(draw_ref, uscc, result, ended, case_no, who):
     click.echo(f"已登记（记录库第{entry.seq}条）。结果应于{due.due}前公开" + ("（估算）" if due.provisional else "") + "。")
 
 
+@draw_group.command("list")
+def list_command():
+    """Plans and their draws, newest first."""
+    open_db()
+    for plan in draws.DrawPlan.select().order_by(draws.DrawPlan.id.desc()):
+        found = list(plan.draws)
+        state = "；".join(f"第{d.id}号抽取 {d.status}（抽取日期{d.draw_on}）" for d in found) or "尚未承诺"
+        click.echo(f"{plan.name}：{plan.period_start}至{plan.period_end}，{state}")
+
+
 def _print_result(config, draw):
     result, found = draw.result_document(), draws.outcomes(draw)
     due = draw.publication_due(config)
@@ -350,4 +360,6 @@ def _print_result(config, draw):
         click.echo(f"  须另行安排：{t['name']}（{t['uscc']}）{t['reason']}")
     click.echo(f"检查结束后{config['draws']['publish_within_working_days']}个工作日内公开，即{due.due}前"
                + ("（估算）" if due.provisional else "") + "。")
+    for cert, name, verdict in draws.unavailable_now(draw, now().date()):
+        click.echo(f"注意：{name}（{cert}）的执法证目前{verdict}，不能派出执法，请另行安排并登记。")
     click.echo(json.dumps({"draw": draw.id, "result_sha256": draw_rule.digest(result)}, ensure_ascii=False))

@@ -100,6 +100,7 @@ def test_a_draw_from_the_command_line(staffed, tmp_path, monkeypatch):
                     later.date().isoformat(), "--by", target["inspectors"][0])
     assert result.exit_code == 0 and "应于" in result.output, result.output
     assert "未发现问题" in invoke(staffed, "results").output
+    assert "第1号抽取 已抽取" in invoke(staffed, "list").output
 
     # one changed target in the downloaded pool: the script and `draw verify --files` both say no
     targets = json.loads((folder / "targets.json").read_text(encoding="utf-8"))

@@ -6,7 +6,7 @@ import json
 import pytest
 
 import bot
-from models import Officer, db, draw_rule, draws, ledger
+from models import Officer, audit, db, draw_rule, draws, ledger
 from models.catalogue import ImportRefused
 from models.seed import prepare_database
 from models.staff import Staff
@@ -60,6 +60,7 @@ def test_commit_reveal_run_is_on_the_record_and_verifies(app):
         assert steps == [("draw", "承诺"), ("draw", "揭示"), ("draw", "抽取")]
         assert [e.step for e in ledger.entries(draws.CONFLICTS_CASE)] == ["回避"]
         assert all(ok for ok, _ in draws.verify(draw.id)), draws.verify(draw.id)
+        assert audit.verify_log([], None).ok  # the draw's entries are ordinary leaves of the one log
         result = draw.result_document()
         # the conflict holds; everyone assigned held a valid certificate on the draw day
         valid = {o.cert_no for o in draws.eligible_inspectors(dt.date(2026, 12, 2))}
@@ -89,6 +90,30 @@ def test_secret_and_pools_stay_private_until_the_draw(app):
         draws.run(config, draw.id, head, at=REVEAL_AT)
         with pytest.raises(draws.DrawError, match="不能重抽"):
             draws.run(config, draw.id, head, at=REVEAL_AT)
+
+
+def test_a_plan_is_committed_once(app):
+    config = app.config["SANXIANG"]
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        head = set_up_pools(config)
+        draws.commit(config, "2026年12月双随机抽查", head, public_value_source=SOURCE, draw_on=DRAW_ON, at=COMMIT_AT)
+        with pytest.raises(draws.DrawError, match="不能再次承诺"):
+            draws.commit(config, "2026年12月双随机抽查", head, public_value_source=SOURCE, draw_on=DRAW_ON,
+                         at=COMMIT_AT)
+        assert draws.Draw.select().count() == 1
+
+
+def test_an_inspector_suspended_after_the_draw_is_flagged(app):
+    config = app.config["SANXIANG"]
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        draw = full_draw(config, set_up_pools(config))
+        assert draws.unavailable_now(draw, dt.date(2026, 12, 3)) == []
+        cert = draw.result_document()["selected"][0]["inspectors"][0]
+        Officer.update(status="暂扣").where(Officer.cert_no == cert).execute()
+        assert [c for c, _, verdict in draws.unavailable_now(draw, dt.date(2026, 12, 3))] == [cert]
+        assert all(ok for ok, _ in draws.verify(draw.id))  # the published draw itself still stands
 
 
 def test_tampering_with_the_stored_files_is_found(app):
