@@ -365,10 +365,12 @@ def require(staff, act, subject=None):
 
 
 def snapshot(plan, config):
-    """The pools as files: targets of the plan's categories, all officers (eligibility is the rule's
-    business, on the draw day), and the conflict pairs."""
+    """The pools as files: active targets of the plan's categories, all officers (eligibility on the draw
+    day is the rule's business, so anyone can check it), and the conflict pairs (reasons stay internal)."""
     categories = sorted(json.loads(plan.ratios))
-    targets = [{"uscc": t.uscc, "name": t.name, "category": t.category, "address": t.address, "risk": t.risky}
+    # Only what the rule needs and a business shows on its licence anyway: no address (a 个体工商户's may be
+    # a home), and whether a target carries a risk flag, never which one.
+    targets = [{"uscc": t.uscc, "name": t.name, "category": t.category, "risk": t.risky}
                for t in DrawTarget.select().where(DrawTarget.active == 1, DrawTarget.category.in_(categories))
                .order_by(DrawTarget.uscc)]
     inspectors = [{"cert_no": o.cert_no, "name": o.name, "status": o.status, "valid_from": o.valid_from.isoformat(),
