@@ -74,6 +74,9 @@ ACTS = {
     "case.evidence": Act("登记音像记录", (HEAD,), _handles, "本案承办人员"),
     "case.correct": Act("更正案件记录", (HEAD,), _handles, "本案承办人员"),
     "case.documents": Act("生成执法文书", (HEAD,), _handles, "本案承办人员"),
+    # 双随机、一公开 (models/draws.py): pools, plans and draws; an outcome by the drawn inspectors
+    "draw.manage": Act("管理双随机抽查", (HEAD,)),
+    "draw.outcome": Act("登记抽查结果", (HEAD,), _handles, "被派检查该对象的执法人员"),
 }
 
 
