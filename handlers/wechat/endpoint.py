@@ -192,14 +192,23 @@ def answer(ctx, wechat):
             reply = InboundMessage.answer_once(key, message.source, lambda: render_reply(ctx, router.dispatch),
                                                wechat["retry_wait_seconds"])
     except OperationalError:
-        # Nothing was written; the apology is not recorded, so the user's next try is answered.
+        # Nothing was written; the apology is not recorded, so the user's next try is answered. But if
+        # this is WeChat's retry of a delivery that was answered meanwhile, that answer is the reply.
         log.exception("database busy while answering %s", key)
-        return TextReply(message=message, content=BUSY).render()
+        return _stored_or(key, TextReply(message=message, content=BUSY).render())
     except Exception:  # noqa: BLE001 — a citizen must get words, not a 500; the log keeps the trace
         log.exception("handler failed for message %s", key)
         reply = InboundMessage.record_failure(key, message.source,
                                               TextReply(message=message, content=APOLOGY).render())
     return reply or ""
+
+
+def _stored_or(key, fallback):
+    try:
+        stored = InboundMessage.stored_reply(key)
+    except OperationalError:
+        stored = None
+    return fallback if stored is None else stored
 
 
 def render_reply(ctx, dispatch):

@@ -27,7 +27,7 @@ def installation(database_url, tmp_path, monkeypatch):
         assert result.exit_code == code, (args, result.output, result.exception)
         return result.output
 
-    run("init-db")  # the bureau's lists and the demonstration cases, with evidence files and a signed head
+    run("init-db", "--demo")  # the bureau's lists and the demonstration cases, with evidence files and a signed head
     (tmp_path / "evidence" / "ab").mkdir(parents=True)
     (tmp_path / "evidence" / "ab" / "photo.jpg").write_bytes(b"\xff\xd8\xff complaint photo")
     (tmp_path / "photos").mkdir()
