@@ -139,6 +139,12 @@ def feed_path(config):
     return resolve("var/ledger/heads.txt")
 
 
+def checkpoint_path(config):
+    """Where `verify` remembers its last clean run, for `verify --since`: beside the feed (one per database)."""
+    path = feed_path(config)
+    return path.with_name(path.name + ".verified.json")
+
+
 def _append_to_feed_file(config, head):
     path = feed_path(config)
     path.parent.mkdir(parents=True, exist_ok=True)
