@@ -198,3 +198,20 @@ def test_verify_since_falls_back_to_the_full_check(config, cli):
     treehead.checkpoint_path(config).write_text("not json")
     result = cli("verify", "--since", "--no-files")
     assert result.exit_code == 0 and "改为完整核验" in result.output
+
+
+def test_nodes_missing_after_a_bulk_load_are_computed_then_completed(config):
+    """Entries written around `append` (a bulk load): proofs still equal the reference, computed from
+    the leaves, and complete_nodes() stores what append would have."""
+    for i in range(5):
+        append_note(i)
+    for seq in range(5, 12):
+        body = ledger.canonical_bytes({"v": 1, "seq": seq, "kind": "note", "data": {}})
+        ledger.LedgerEntry.insert(seq=seq, kind="note", body=body, leaf_hash=merkle.leaf_hash(body),
+                                  recorded_at=ledger.now().replace(tzinfo=None)).execute()
+    hashes = ledger.leaf_hashes()
+    assert ledger.tree().inclusion_proof(3) == merkle.inclusion_proof(3, hashes)
+    assert ledger.tree().root() == merkle.root_from_hashes(hashes)
+    assert ledger.complete_nodes() == 12 - bin(12).count("1") - 3
+    assert ledger.complete_nodes() == 0
+    assert ledger.tree().consistency_proof(5) == merkle.consistency_proof(5, hashes)
