@@ -17,7 +17,6 @@ import argparse
 import datetime as dt
 import os
 import random
-import statistics
 import sys
 import time
 import uuid
@@ -36,14 +35,14 @@ def percentile(values, q):
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
-def make_app(url, tmp):
+def make_app(url, tmp, name):
     import bot
 
     config = {"database": {"url": url}, "redis": {"url": ""},
               "wechat": {"token": TOKEN, "aes_key": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
                          "appid": "wx2c2769f8efd9abc2", "mode": "compatible", "api_base": "http://127.0.0.1:9"},
               "server": {"public_base_url": "http://bench", "secret_key": "bench"},
-              "ledger": {"private_key_path": str(tmp / "bench-key.pem"), "feed_path": str(tmp / f"{tmp.name}.heads.txt"),
+              "ledger": {"private_key_path": str(tmp / "bench-key.pem"), "feed_path": str(tmp / f"{name}.heads.txt"),
                          "create_key_if_missing": True},
               "evidence": {"store_path": str(tmp / "records")},
               "complaints": {"evidence_path": str(tmp / "complaint-evidence")}}
@@ -205,7 +204,7 @@ def main(argv=None):
     for backend in backends:
         for n in sizes:
             url = f"sqlite:///{CACHE / f'scale-{n}.db'}" if backend == "sqlite" else _pg_schema(pg, f"bench_scale_{n}")
-            app = make_app(url, CACHE)
+            app = make_app(url, CACHE, f"{backend}-{n}")
             if not built(app):
                 print(f"[scale] building {backend} N={n:,} (cached for the next run)…", flush=True)
                 t = time.perf_counter()
