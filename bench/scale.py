@@ -1,6 +1,6 @@
 """Scale benchmark (make bench-scale): what requests and jobs cost once the bureau has years of history.
 
-    .venv/bin/python bench/scale.py [--n 1000 --n 100000] [--db sqlite|postgresql|both] [--repeat 30]
+    .venv/bin/python bench/scale.py [--n 1000 --n 100000] [--entries M] [--db sqlite|postgresql|both] [--repeat 30]
 
 For each N it builds — once, then cached under var/bench-scale/ (SQLite files; PostgreSQL schemas
 `bench_scale_<N>` in BENCH_DATABASE_URL or TEST_DATABASE_URL, when reachable) — a database grown
@@ -12,6 +12,8 @@ through the models' own calls over two years:
 Then it prints p50/p95 (ms) of: `查询 编号` through /wechat, `#待办` for each role, the reminder pass,
 the Open311 list and one request, /ledger/proof/<n>.json, signing a head, and appending an entry.
 Requests go through the app in-process (Flask test client): the app's own cost, not gunicorn's.
+`--entries M` grows the case file to M entries instead of N (the log builds ten times faster than the
+complaints, so its figures can be taken at a larger size on a small machine).
 """
 import argparse
 import datetime as dt
@@ -49,7 +51,7 @@ def make_app(url, tmp, name):
     return bot.create_app({"SANXIANG": config, "TESTING": True})
 
 
-def build(app, n, log):
+def build(app, n, log, entries=None):
     """Grow the database through the models' own calls (see the module's docstring)."""
     from models import Officer, Staff, db, ledger
     from models.complaints import Complaint, complaint_settings
@@ -84,11 +86,12 @@ def build(app, n, log):
                 c.close(clerk, at + dt.timedelta(days=6), config)
         if i % 1000 == 999:
             log(f"  {i + 1:,} complaints ({time.perf_counter() - t0:.0f} s)")
-    per_day = max(1, n // 730)
+    entries = n if entries is None else entries
+    per_day = max(1, entries // 730)
     written = 0
     for d in range(730):
         at = dt.datetime.combine(start + dt.timedelta(days=d), dt.time(10), tzinfo=ledger.CHINA_TZ)
-        for _ in range(per_day if d < 729 else n - written):
+        for _ in range(per_day if d < 729 else entries - written):
             step = "决定" if written % 20 == 0 else "现场检查"
             ledger.append("step", {"facts": f"第{written}条记录", "officers": ["15052501001"]},
                           case_no=f"BENCH-{written // 20}", step=step, by="15052501001", at=at)
@@ -186,6 +189,7 @@ def measure(app, repeat):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, action="append", help="complaints and entries (repeatable; default 1000 and 100000)")
+    parser.add_argument("--entries", type=int, help="case-file entries (default: N)")
     parser.add_argument("--db", default="both", choices=("sqlite", "postgresql", "both"))
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args(argv)
@@ -203,16 +207,19 @@ def main(argv=None):
     table = {}
     for backend in backends:
         for n in sizes:
-            url = f"sqlite:///{CACHE / f'scale-{n}.db'}" if backend == "sqlite" else _pg_schema(pg, f"bench_scale_{n}")
-            app = make_app(url, CACHE, f"{backend}-{n}")
+            tag = f"{n}" if args.entries in (None, n) else f"{n}_{args.entries}"
+            url = f"sqlite:///{CACHE / f'scale-{tag}.db'}" if backend == "sqlite" else _pg_schema(pg, f"bench_scale_{tag}")
+            app = make_app(url, CACHE, f"{backend}-{tag}")
             if not built(app):
                 print(f"[scale] building {backend} N={n:,} (cached for the next run)…", flush=True)
                 t = time.perf_counter()
-                build(app, n, lambda text: print(text, flush=True))
+                build(app, n, lambda text: print(text, flush=True), args.entries)
                 print(f"[scale] built in {time.perf_counter() - t:.0f} s", flush=True)
             for name, kind, p50, p95 in measure(app, args.repeat):
                 table[(backend, name)] = table.get((backend, name), {})
                 table[(backend, name)][n] = (p50, p95, kind)
+    if args.entries not in (None, *sizes):
+        print(f"[scale] case file: {args.entries:,} entries and two years of daily heads in every database below")
     print_table(table, sizes)
 
 
