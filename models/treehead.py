@@ -39,6 +39,9 @@ class TreeHead(BaseModel):
 
     class Meta:
         table_name = "tree_head"
+        # The newest head, and the newest covering an entry, found without sorting years of daily heads
+        # (migration 0011).
+        indexes = ((("size", "id"), False),)
 
     @property
     def message(self):

@@ -1,4 +1,5 @@
-"""0011 — the case-file log keeps the hash of every perfect subtree as it grows (table ledger_node), so
+"""0011 — tree heads indexed by size (the newest, and the newest covering an entry, without sorting years of
+daily heads), and the case-file log keeps the hash of every perfect subtree as it grows (table ledger_node), so
 proofs and tree heads read O(log n) hashes instead of every leaf (issue 19). Existing logs are backfilled
 here from their stored leaf hashes, which is exactly what proofs and heads were computed from before;
 the table is append-only like the other log tables. Self-contained on purpose: later changes to
@@ -57,7 +58,9 @@ def up(migrator, db):
     if not db.execute_sql("SELECT 1 FROM ledger_node LIMIT 1").fetchone():
         backfill(db, LedgerNode)
     install_append_only_triggers(db)
+    db.execute_sql("CREATE INDEX IF NOT EXISTS tree_head_size_id ON tree_head (size, id)")
 
 
 def down(migrator, db):
     db.execute_sql("DROP TABLE IF EXISTS ledger_node")
+    db.execute_sql("DROP INDEX IF EXISTS tree_head_size_id")
