@@ -116,10 +116,12 @@ def sign_head(config, at=None):
     key = load_private_key(config)
     size = ledger.size()
     root_hex = ledger.tree(size).root().hex()
-    return _sign(config, key, size, root_hex, at)
+    return sign_root(config, key, size, root_hex, at)
 
 
-def _sign(config, key, size, root_hex, at=None):
+def sign_root(config, key, size, root_hex, at=None):
+    """Sign, store and publish a head of `size` entries whose root (hex) the caller has computed:
+    notices/ledger.py signs the root it has just recomputed from the entries themselves."""
     timestamp = (at or ledger.now()).isoformat()
     origin = config["ledger"]["origin"]
     message = signed_message(origin, "sha256", size, root_hex, timestamp)

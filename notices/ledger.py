@@ -37,7 +37,7 @@ def publish_tree_head(config, at=None):
             first = report.problems[0].message
             log.error("tree head NOT signed: the log fails verification: %s", first)
             raise RefusedToSign(first)
-        head = treehead._sign(config, key, report.entries, report.root, at)
+        head = treehead.sign_root(config, key, report.entries, report.root, at)
     log.info("signed tree head: size %s root %s", head.size, head.root)
     return head
 
