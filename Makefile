@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 PYTHON  ?= python3
 
-.PHONY: run test bench bench-scale soak browser init-db clean
+.PHONY: run demo test bench bench-scale eval soak browser doc-tools init-db clean
 
 $(STAMP): requirements.txt
 	# A venv left half-made (interrupted install) is made again rather than trusted.
@@ -19,6 +19,13 @@ init-db: $(STAMP)
 run: $(STAMP)
 	$(PY) bot.py serve
 
+# The demonstration: four 示例 cases in a database, records and signing key of their own (var/demo/),
+# never in the bureau's real case file.
+demo: $(STAMP)
+	mkdir -p var/demo
+	DATABASE_URL=sqlite:///var/demo/sanxiang.db LEDGER_KEY_PATH=var/demo/ledger_ed25519.pem \
+	  RECORDS_PATH=var/demo/records $(PY) bot.py serve --demo
+
 # Headless Chromium and a CJK font for the page tests (Debian packages).
 browser:
 	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'noto.*cjk'; then \
@@ -26,7 +33,14 @@ browser:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	fi
 
-test: $(STAMP) browser
+# A TrueType CJK font the PDF documents embed (subset), and Graphviz for the review flowchart (Debian packages).
+doc-tools:
+	@if [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || [ ! -x /usr/bin/dot ]; then \
+	  echo "installing fonts-wqy-microhei and graphviz"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei graphviz >/dev/null; \
+	fi
+
+test: $(STAMP) browser doc-tools
 	$(PY) -m pytest
 
 # Both parts always run; the exit status is non-zero if either missed a target.
@@ -44,6 +58,10 @@ bench-scale: $(STAMP)
 soak: $(STAMP)
 	@pg_isready -q -h 127.0.0.1 || pg_ctlcluster --skip-systemctl-redirect "$$(ls /etc/postgresql)" main start
 	$(PY) bench/soak.py --duration 60 --connections 32 --workers 4 --pg-restart
+
+# How many of the residents' questions in tests/wechat/questions.yaml get the right answer; lists the misses.
+eval: $(STAMP)
+	$(PY) -m tests.wechat.eval_questions
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -49,6 +49,7 @@ def create_app(test_config=None):
     def close_db(exc):
         # A SQLite connection stays open for the worker's next request: closing the last one
         # checkpoints and removes the WAL every time, which cost more than a whole reply (make bench).
+        # A PostgreSQL one goes back to this process's pool (models/database.py), still connected.
         if not db.is_closed() and not is_sqlite():
             db.close()
 

@@ -80,6 +80,12 @@ def load_config(path=None, environ=None, overrides=None):
     return config
 
 
+def export_environment(values):
+    """Set variables for the program this process becomes (bot.py serve execs gunicorn, whose workers
+    read them back through load_config)."""
+    os.environ.update(values)
+
+
 def resolve_database_url(url):
     """Make a relative sqlite path relative to the project root, so any working directory works."""
     prefix = "sqlite:///"

@@ -1,7 +1,8 @@
 """The demonstration case files of data/cases.yaml, loaded once into a database that has none.
 
-Steps go through models/cases.py like any other (order, officers, AV rules all apply), in time order
-across cases. `attach` indexes refer to the case's own evidence, in the order listed.
+Steps go through models/cases.py like any other (order, officers, AV rules, the legal review all apply),
+in time order across cases. `attach` indexes refer to the case's own evidence, in the order listed;
+`measure` (of a 保全处理) to the case's own steps after 立案, in the order listed.
 """
 import datetime as dt
 import io
@@ -58,17 +59,19 @@ def seed_cases_if_empty(config, path=SEED_PATH, sign=True):
     for person in data.get("staff", []):
         # Who records what is not their own case (审核) needs the role for it (models/staff.py).
         if Staff.acting_as(person["officer"]).role == OFFICER_ONLY:
-            Staff.add(None, person["name"], person["role"], Officer.by_cert_no(person["officer"]))
+            staff = Staff.add(None, person["name"], person["role"], Officer.by_cert_no(person["officer"]))
+            if person.get("legal_qualification"):
+                staff.qualify(person["legal_qualification"], person.get("reviewing_since"))
     events = []
     for spec in data["cases"]:
         events.append((_when(spec["open"]["at"]), spec, None))
         events += [(_when(step["at"]), spec, step) for step in spec["steps"]]
-    numbers, evidence = {}, {}
+    numbers, evidence, steps = {}, {}, {}
     with tempfile.TemporaryDirectory() as tmp:
         for at, spec, step in sorted(events, key=lambda e: e[0]):
             key = spec["key"]
             if step is None:
-                opening = dict(spec["open"])
+                opening = dict(spec["open"], demo=True)  # 示例: never mistaken for a real case
                 by, _ = opening.pop("by"), opening.pop("at")
                 numbers[key] = cases.open_case(config, party=spec["party"], handlers=spec["handlers"], by=by,
                                                data=opening, at=at).number
@@ -82,8 +85,12 @@ def seed_cases_if_empty(config, path=SEED_PATH, sign=True):
                 evidence.setdefault(key, []).append(entry.seq)
             else:
                 attachments = [evidence[key][i] for i in step.get("attach", [])]
-                cases.record_step(config, numbers[key], step["step"], step["data"], by=step["by"],
-                                  attachments=attachments, at=at)
+                data = dict(step["data"])
+                if "measure" in step:
+                    data["measure_seq"] = steps[key][step["measure"]]
+                entry = cases.record_step(config, numbers[key], step["step"], data, by=step["by"],
+                                          attachments=attachments, at=at)
+                steps.setdefault(key, []).append(entry.seq)
     if sign:
         treehead.sign_head(config)
     return len(numbers)

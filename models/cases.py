@@ -8,13 +8,18 @@ here so that the command line, WeChat staff commands and the web all obey them:
 - at least two certified officers handle a case and act on site (行政处罚法 第四十二条、第五十五条);
 - the steps on the 《音像记录事项清单》 carry their audio/video, or a written reason why not;
 - whoever records an entry holds a certificate valid that day, and is a handler of the case or has a
-  role that may record on any case (models/staff.py: 负责人; 法制审核员 for 审核).
+  role that may record on any case (models/staff.py: 负责人; only a 法制审核员 outside the case for 审核);
+- 重大执法决定法制审核 (models/review.py): no decision on a major case without a passed review;
+- procedure limits: no date in the future, no decision inside the 陈述申辩/听证 period, 90 days from
+  立案 unless extended, hearing notice 7 working days ahead and a host who did not investigate,
+  当场处罚 only within 第五十一条; `deadlines` lists the running limits for `#待办` and reminders.
 """
 import datetime as dt
+from dataclasses import dataclass
 
 from peewee import SQL, CharField, IntegerField, fn
 
-from models import ledger
+from models import ledger, review
 from models.database import BaseModel
 from models.disclosure import EnforcementItem, Officer
 from models.evidence import EvidenceStore, media_kind
@@ -22,10 +27,15 @@ from models.staff import NotAllowed, Staff, authorize
 from models.workdays import working_calendar
 
 INVESTIGATION = ("现场检查", "随机抽查", "调查取证", "证据保全", "行政强制")
-STEPS = ("立案",) + INVESTIGATION + ("审核", "告知", "听证", "决定", "不予处罚", "送达", "执行", "结案", "撤案")
-DECISIONS = ("决定", "不予处罚")
+REVIEW_STEPS = ("拟决定", "提请审核", "审核", "审核异议", "集体讨论")
+STEPS = ("立案",) + INVESTIGATION + ("责令改正", "保全处理", "回避", "延期") + REVIEW_STEPS + (
+    "告知", "陈述申辩", "听证", "决定", "不予处罚", "当场处罚", "送达", "执行", "结案", "撤案")
+DECISIONS = ("决定", "不予处罚", "当场处罚")
 ENDINGS = ("结案", "撤案")
-ONCE = ("立案", "决定", "不予处罚", "结案", "撤案")
+ONCE = ("立案", "决定", "不予处罚", "当场处罚", "结案", "撤案")
+# Dates that record what already happened: none may lie after the day it is recorded.
+PAST_DATES = {"decided_on": "决定日期", "served_on": "送达日期", "executed_on": "执行日期", "closed_on": "结案日期",
+              "held_on": "举行日期", "notified_on": "通知日期", "requested_on": "申请日期", "received_on": "收到日期"}
 PARTY_KINDS = ("自然人", "法人或其他组织")
 
 # Structured fields per step: (key, label). Every one is required; extra keys are kept as recorded.
@@ -37,12 +47,26 @@ FIELDS = {
     "调查取证": [("method", "取证方式"), ("content", "取证内容"), ("officers", "执法人员")],
     "证据保全": [("measure", "保全措施"), ("items", "保全物品"), ("officers", "执法人员")],
     "行政强制": [("measure", "强制措施"), ("items", "涉及财物"), ("place", "实施地点"), ("officers", "执法人员")],
-    "审核": [("reviewer", "审核人员"), ("major", "是否重大执法决定"), ("result", "审核结论"), ("opinion", "审核意见")],
+    "责令改正": [("order_no", "通知书编号"), ("content", "责令改正内容"), ("deadline", "改正期限")],
+    "陈述申辩": [("received_on", "收到日期"), ("content", "陈述申辩内容"), ("review", "复核意见"), ("adopted", "是否采纳")],
+    "保全处理": [("measure_seq", "保全记录号"), ("result", "处理决定"), ("decided_on", "决定日期")],
+    "回避": [("officer", "回避人员执法证号"), ("reason", "回避理由"), ("approver", "批准负责人")],
+    "延期": [("extend_days", "延长天数"), ("reason", "延期理由"), ("approver", "批准负责人")],
+    "拟决定": [("report", "调查终结报告"), ("penalty", "拟处罚内容"), ("level", "裁量档次"), ("reasoning", "裁量理由")],
+    "提请审核": [("materials", "送审材料")],
+    "审核": [("result", "审核结论"), ("points", "审核事项"), ("opinion", "审核意见")],
+    "审核异议": [("reasons", "异议理由")],
+    "集体讨论": [("held_on", "举行日期"), ("host", "主持人"), ("participants", "参加人员"), ("opinions", "讨论意见"),
+             ("conclusion", "讨论结论")],
     "告知": [("notice_no", "告知书文号"), ("facts", "违法事实"), ("basis", "处罚依据"), ("proposed", "拟作出的处罚"),
            ("served_on", "告知书送达日期")],
-    "听证": [("requested_on", "申请日期"), ("held_on", "举行日期"), ("host", "主持人"), ("summary", "听证情况")],
-    "决定": [("decision_no", "决定书文号"), ("facts", "违法事实"), ("basis", "处罚依据"), ("penalty", "处罚内容"),
-           ("fine_yuan", "罚款金额（元）"), ("decided_on", "决定日期")],
+    "听证": [("requested_on", "申请日期"), ("notified_on", "通知日期"), ("held_on", "举行日期"), ("host", "主持人"),
+           ("summary", "听证情况")],
+    "决定": [("decision_no", "决定书文号"), ("facts", "违法事实"), ("evidence", "证据"), ("basis", "处罚依据"),
+           ("penalty", "处罚内容"), ("fine_yuan", "罚款金额（元）"), ("statement", "陈述申辩及采纳情况"),
+           ("decided_on", "决定日期")],
+    "当场处罚": [("decision_no", "决定书编号"), ("facts", "违法行为"), ("basis", "处罚依据"), ("penalty", "处罚种类"),
+             ("fine_yuan", "罚款金额（元）"), ("place", "地点"), ("decided_on", "决定日期")],
     "不予处罚": [("decision_no", "决定书文号"), ("reason", "不予处罚理由"), ("basis", "依据"), ("decided_on", "决定日期")],
     "送达": [("document", "送达文书"), ("method", "送达方式"), ("recipient", "受送达人"), ("served_on", "送达日期"),
            ("officers", "送达人")],
@@ -100,6 +124,23 @@ class Case(BaseModel):
     def by_number(cls, number):
         return cls.get_or_none(cls.number == (number or "").strip())
 
+    @property
+    def is_demo(self):
+        """示例: a demonstration case (models/case_seed.py), shown as such wherever cases are listed."""
+        opening = ledger.LedgerEntry.by_seq(self.opened_seq)
+        return bool(opening and opening.content["data"].get("demo"))
+
+    def recusal_of(self, staff):
+        """回避: someone whose recusal is on record acts on nothing of this case (models/staff.py)."""
+        cert = getattr(staff, "cert_no", None)
+        if cert is None:
+            return None
+        for entry in ledger.entries(self.number):
+            content = entry.content
+            if content["kind"] == "step" and content["step"] == "回避" and content["data"].get("officer") == cert:
+                return f"您已在本案登记回避（第{entry.seq}条），不能再办理本案。"
+        return None
+
 
 def check_officer(cert_no, on, role="记录人"):
     """The officer, if their certificate may be used on date `on`; otherwise CaseError."""
@@ -126,9 +167,12 @@ def check_actor(act, by, on, subject, actor=None):
     return actor
 
 
+STEP_ACTS = {"审核": "case.review", "集体讨论": "case.discuss", "回避": "case.recuse"}
+
+
 def step_act(step):
-    """The act recording `step` is: legal review has its own (a reviewer may record it on any case)."""
-    return "case.review" if step == "审核" else "case.record"
+    """The act recording `step` is: legal review, collective discussion and recusal have their own."""
+    return STEP_ACTS.get(step, "case.record")
 
 
 def check_officers(certs, on, minimum, role):
@@ -196,7 +240,8 @@ class CaseFile:
 
 def status_of(done):
     """A case's status from the steps recorded (in order): the furthest ending or stage reached."""
-    for ending in ("撤案", "结案", "执行", "送达", "不予处罚", "决定", "听证", "告知", "审核"):
+    for ending in ("撤案", "结案", "执行", "送达", "当场处罚", "不予处罚", "决定", "听证", "告知", "集体讨论", "审核异议",
+                   "审核", "提请审核", "拟决定"):
         if ending in done:
             return ending
     return "调查取证" if any(s in done for s in INVESTIGATION) else "立案"
@@ -215,28 +260,28 @@ def check_order(config, file, step, data, probe=False):
     if step in ONCE and step in done:
         raise CaseError(f"该案件已有“{step}”记录，不能重复；如记录有误，请登记更正。")
     decided = [d for d in DECISIONS if d in done]
-    if step in INVESTIGATION + ("审核", "告知", "听证", "撤案") + DECISIONS and decided:
+    if step in INVESTIGATION + REVIEW_STEPS + ("告知", "听证", "撤案", "延期") + DECISIONS and decided:
         raise CaseError(f"该案件已作出{decided[0]}，不能再记录“{step}”。")
-    needs = {
-        "审核": (lambda: any(s in done for s in ("调查取证", "现场检查")), "审核前须有调查取证或现场检查记录。"),
-        "告知": (lambda: _review_passed(file), "告知前须经审核且审核结论为“通过”。"),
+    # The review's steps follow models/review.py WORKFLOW, the table the published flowchart is drawn from.
+    needs = {name: ((lambda after=spec["after"]: any(s in done for s in after)), spec["refusal"])
+             for name, spec in review.WORKFLOW.items()}
+    needs.update({
+        "保全处理": (lambda: "证据保全" in done or "行政强制" in done, "尚无证据保全或查封、扣押记录。"),
+        "告知": (lambda: "拟决定" in done, "告知前须有拟决定（拟处理意见）：告知的是拟作出的处罚。"),
         "听证": (lambda: "告知" in done, "听证须在事先告知之后（当事人收到告知书后提出申请）。"),
-        "决定": (lambda: "告知" in done, "作出处罚决定前须先告知当事人拟处罚的事实、理由、依据及其权利（行政处罚法第四十四条）。"),
-        "不予处罚": (lambda: _review_passed(file), "作出不予处罚决定前须经审核且审核结论为“通过”。"),
+        "陈述申辩": (lambda: "告知" in done, "陈述申辩须在事先告知之后。"),
+        "不予处罚": (lambda: "拟决定" in done, "作出不予处罚决定前须有拟决定（拟处理意见）。"),
+        "当场处罚": (lambda: not any(s in done for s in REVIEW_STEPS + ("告知",)),
+                 "已按普通程序办理的案件不能当场处罚。"),
         "送达": (lambda: bool(decided), "送达前须先作出决定。"),
         "执行": (lambda: "决定" in done and "送达" in done, "执行前须有处罚决定并已送达。"),
         "结案": (lambda: "送达" in done and ("执行" in done or "决定" not in done),
                "结案前须已送达决定书；作出处罚决定的，还须有执行记录。"),
-    }
+    })
     if step in needs and not needs[step][0]():
         raise CaseError(needs[step][1])
     if step == "决定" and not probe:
         _check_statement_period(config, file, data)
-
-
-def _review_passed(file):
-    _, review = file.last("审核")
-    return bool(review) and review.get("result") == "通过"
 
 
 def _check_statement_period(config, file, data):
@@ -248,9 +293,203 @@ def _check_statement_period(config, file, data):
         return
     served = _date(notice.get("served_on"), "告知书送达日期")
     decided = _date(data.get("decided_on"), "决定日期")
-    if working_calendar(config).workdays_between(served, decided)[0] < days:
-        raise CaseError(f"告知书于{served}送达，当事人有{days}个工作日陈述、申辩或申请听证，{decided}尚不能作出决定"
-                        f"（当事人书面放弃的，请在决定中注明 party_waived）。")
+    # The period's last day still belongs to the party: a decision may come on the day after it.
+    if working_calendar(config).workdays_between(served, decided)[0] <= days:
+        first = working_calendar(config).add_workdays(served, days + 1).due
+        raise CaseError(f"告知书于{served}送达，当事人有{days}个工作日陈述、申辩或申请听证，{first}起方可作出决定"
+                        f"（当事人书面放弃的，请在决定中注明 当事人放弃=是）。")
+
+
+def check_step(config, file, step, data, actor, at):
+    """The rules particular to `step`: dates, the legal review (models/review.py), procedure limits."""
+    on = at.date()
+    for key, label in PAST_DATES.items():
+        if data.get(key) not in (None, ""):
+            day = _date(data[key], label)
+            if day > on:
+                raise CaseError(f"{label}{day}晚于记录当天（{on}）：不能预先记录尚未发生的事，请在当天或之后记录。")
+    try:
+        if step == "拟决定":
+            review.check_proposal(config, file, data)
+        elif step == "提请审核":
+            review.check_submission(config, file, data)
+            data["due_on"] = working_calendar(config).add_workdays(on, config["review"]["working_days"]).due.isoformat()
+        elif step == "审核":
+            review.check_review(config, file, data, actor, on)
+        elif step == "审核异议":
+            review.check_dissent(file, data)
+        elif step == "集体讨论":
+            review.check_discussion(config, file, data)
+        elif step in ("决定", "不予处罚"):
+            review.check_gate(config, file, step, data)
+    except review.ReviewError as exc:
+        raise CaseError(str(exc)) from None
+    if step == "告知":
+        data["hearing_right"] = hearing_right(config, file)
+    checks = {"决定": _check_decision_limits, "听证": _check_hearing, "当场处罚": _check_on_the_spot,
+              "延期": _check_extension, "保全处理": _check_disposal}
+    if step in checks:
+        checks[step](config, file, data)
+
+
+def hearing_right(config, file):
+    """Whether the 告知书 must tell the party of the right to a hearing (《行政处罚法》第六十三条)."""
+    _, proposal = review.last(file, "拟决定")
+    if proposal is None:
+        return False
+    rule = config["cases"]["hearing_right"]
+    amount = review._yuan(proposal.get("fine_yuan")) + review._yuan(proposal.get("confiscation_yuan"))
+    return amount >= rule["amount_yuan"][file.case.party_kind] or any(w in str(proposal.get("penalty", ""))
+                                                                       for w in rule["words"])
+
+
+def limits(config):
+    return config["cases"]["limits"]
+
+
+def decision_due(config, file):
+    """第六十条: 90 days from 立案, plus each approved 延期 recorded before the limit it extends."""
+    due = dt.date.fromisoformat(file.case.opened_on) + dt.timedelta(days=limits(config)["decision_days"])
+    for seq, step, data in file.steps():
+        if step == "延期" and dt.date.fromisoformat(file.contents[seq]["at"][:10]) <= due:
+            due += dt.timedelta(days=int(data["extend_days"]))
+    return due
+
+
+def _party(file):
+    opening = file.contents.get(file.case.opened_seq) or {}
+    return opening.get("data", {}).get("party", {})
+
+
+def _check_decision_limits(config, file, data):
+    decided = _date(data.get("decided_on"), "决定日期")
+    due = decision_due(config, file)
+    reason = str(data.get("overdue_reason") or "").strip()
+    if decided > due and len(reason) < config["cases"]["av_exception_min_chars"]:
+        raise CaseError(f"已超过立案之日起{limits(config)['decision_days']}日的办案期限（{due}，《行政处罚法》第六十条），且没有"
+                        "期限届满前批准的延期。确需作出决定的，请写明超期理由（超期理由=…），该案将列入超期报告。")
+    # 第四十四条、第四十五条: the party was told of a penalty and heard on it; a heavier one needs a new notice,
+    # and 陈述、申辩 may never make it heavier.
+    n_seq, _ = file.last("告知")
+    notified = [d for seq, s, d in file.steps() if s == "拟决定" and seq < n_seq]
+    if notified and review._yuan(data.get("fine_yuan")) > review._yuan(notified[-1].get("fine_yuan")):
+        raise CaseError(f"决定的罚款（{review._yuan(data.get('fine_yuan'))}元）重于告知当事人的拟处罚"
+                        f"（{review._yuan(notified[-1].get('fine_yuan'))}元）：须重新告知并听取陈述、申辩"
+                        "（《行政处罚法》第四十四条、第四十五条，不得因陈述、申辩而加重处罚）。")
+    if not (_party(file).get("address") or str(data.get("party_address") or "").strip()):
+        raise CaseError("决定书须载明当事人的地址（《行政处罚法》第五十九条第一款第（一）项），请补写 当事人地址=…。")
+
+
+def _check_hearing(config, file, data):
+    """第六十四条: notice at least N working days before; a host who did not investigate the case."""
+    notified, held = _date(data["notified_on"], "通知日期"), _date(data["held_on"], "举行日期")
+    days = limits(config)["hearing_notice_working_days"]
+    if working_calendar(config).workdays_between(notified, held)[0] < days:
+        raise CaseError(f"听证通知须在举行听证的{days}个工作日前送达当事人（《行政处罚法》第六十四条第（二）项），"
+                        f"{notified}通知、{held}举行不足{days}个工作日。")
+    investigators = set(file.case.handlers())
+    for _, step, step_data in file.steps():
+        if step in INVESTIGATION:
+            investigators |= set(step_data.get("officers") or [])
+    host = str(data["host"]).strip()
+    names = {o.name for o in Officer.select().where(Officer.cert_no.in_(list(investigators)))}
+    if host in investigators or any(name and name in host for name in names):
+        raise CaseError("听证主持人须由非本案调查人员担任（《行政处罚法》第六十四条第（四）项），请另行指定主持人。")
+
+
+def _check_on_the_spot(config, file, data):
+    """第五十一条: 警告 or a fine up to the cap for the party's kind; anything else goes the ordinary way."""
+    cap = limits(config)["on_the_spot_max_fine_yuan"][file.case.party_kind]
+    fine = review._yuan(data.get("fine_yuan")) if str(data.get("fine_yuan")).lstrip("-").isdigit() else -1
+    if fine < 0:
+        raise CaseError("罚款金额请写整数（元），没有罚款写 0。")
+    if fine > cap:
+        raise CaseError(f"当场处罚对{file.case.party_kind}的罚款不得超过{cap}元（《行政处罚法》第五十一条），"
+                        f"{fine}元须按普通程序办理。")
+    kinds = limits(config)["on_the_spot_kinds"]
+    parts = [p for p in str(data["penalty"]).replace("，", "、").replace(",", "、").replace("并处", "、").split("、")
+             if p.strip()]
+    if not parts or any(not any(k in p for k in kinds) for p in parts):
+        raise CaseError(f"当场处罚只能是{'或'.join(kinds)}（《行政处罚法》第五十一条），其他处罚须按普通程序办理。")
+    data["fine_yuan"] = fine
+
+
+def _check_extension(config, file, data):
+    try:
+        days = int(data["extend_days"])
+    except (TypeError, ValueError):
+        raise CaseError("延长天数请写整数，如 延长天数=30。") from None
+    if days <= 0:
+        raise CaseError("延长天数须大于0。")
+    data["extend_days"] = days
+    data["previous_due"] = decision_due(config, file).isoformat()
+
+
+def _check_disposal(config, file, data):
+    """保全处理 names the 先行登记保存 or 查封、扣押 it ends; a late one is marked, not refused."""
+    target = file.contents.get(review._yuan(data["measure_seq"]))
+    if not target or target["kind"] != "step" or target["step"] not in ("证据保全", "行政强制"):
+        raise CaseError(f"第{data['measure_seq']}条不是本案的证据保全或查封、扣押记录。")
+    data["measure_seq"] = int(data["measure_seq"])
+    limit = next((d for d in deadlines(config, file) if d.seq == data["measure_seq"]), None)
+    if limit is not None and _date(data["decided_on"], "决定日期") > limit.due:
+        data["overdue"] = True
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A running time limit of a case: what, by when, under which rule, the entry it runs from."""
+
+    name: str
+    due: dt.date
+    source: str
+    seq: int
+    provisional: bool = False
+
+
+def deadlines(config, file):
+    """The limits still running on a case (nothing once it has ended): `#待办` and reminders show them."""
+    done = file.done()
+    if any(s in done for s in ENDINGS):
+        return []
+    lim, calendar, result = limits(config), working_calendar(config), []
+    if not any(d in done for d in DECISIONS):
+        result.append(Limit("作出处罚决定", decision_due(config, file), "《行政处罚法》第六十条", file.case.opened_seq))
+    disposed = {data.get("measure_seq") for _, step, data in file.steps() if step == "保全处理"}
+    for seq, step, data in file.steps():
+        on = dt.date.fromisoformat(file.contents[seq]["at"][:10])
+        if seq in disposed:
+            continue
+        if step == "证据保全" and "先行登记保存" in str(data.get("measure", "")):
+            due = calendar.add_workdays(on, lim["preservation_working_days"])
+            result.append(Limit(f"对先行登记保存的证据作出处理决定（第{seq}条）", due.due, "《行政处罚法》第五十六条", seq,
+                                due.provisional))
+        elif step in ("行政强制", "证据保全") and any(m in str(data.get("measure", "")) for m in lim["seizure_measures"]):
+            result.append(Limit(f"查封、扣押期限届满前作出处理决定（第{seq}条）", on + dt.timedelta(days=lim["seizure_days"]),
+                                "《行政强制法》第二十五条", seq))
+    s_seq, submission = review.last(file, "提请审核")
+    if submission is not None and review.last(file, "审核", after=s_seq)[0] is None and submission.get("due_on"):
+        result.append(Limit("法制审核", dt.date.fromisoformat(submission["due_on"]), "本局法制审核时限", s_seq))
+    return sorted(result, key=lambda d: d.due)
+
+
+def todo(config, staff, today):
+    """(case, limit, working days left) of the running limits `staff` answers for, soonest first: a
+    head sees every case, a reviewer the reviews, an officer the cases they handle."""
+    from models.staff import HEAD, REVIEWER
+
+    rows = [(case, limit, left) for case, limit, left in running_limits(config, today)
+            if staff.role == HEAD or staff.cert_no in case.handlers()
+            or (staff.role == REVIEWER and limit.name == "法制审核")]
+    return sorted(rows, key=lambda row: row[1].due)
+
+
+def running_limits(config, today):
+    """(case, limit, working days left — negative once passed) for every limit running on any case."""
+    calendar = working_calendar(config)
+    for case in Case.select().order_by(Case.opened_seq):
+        for limit in deadlines(config, case.file()):
+            yield case, limit, calendar.workdays_between(today, limit.due)[0]
 
 
 def _date(value, label):
@@ -329,12 +568,13 @@ def record_step(config, number, step, data, *, by, attachments=(), at=None, acto
     attachments = [int(a) for a in attachments]
     with ledger.writing():
         case = get_case(number)
-        check_actor(step_act(step), by, at.date(), case, actor)  # who, before what: a stranger learns nothing
+        actor = check_actor(step_act(step), by, at.date(), case, actor)  # who, before what: a stranger learns nothing
         file = CaseFile(case)
         check_order(config, file, step, data)
         missing = missing_fields(step, data)
         if missing:
             raise CaseError(f"“{step}”缺少：{'、'.join(missing)}。")
+        check_step(config, file, step, data, actor, at)
         if step in ON_SITE:
             data["officers"] = check_officers(data.get("officers"), at.date(), config["cases"]["min_handlers"],
                                               "执法人员")
@@ -376,9 +616,32 @@ def correct(config, number, seq, changes, reason, *, by, at=None, actor=None):
             raise CaseError(f"第{seq}条记录不属于案件{number}。")
         if target.kind == "correction":
             raise CaseError("请更正原记录，而不是更正记录本身。")
-        check_actor("case.correct", by, at.date(), case, actor)
+        # A review is corrected only by a reviewer outside the case, like it is recorded.
+        check_actor("case.review" if target.step == "审核" else "case.correct", by, at.date(), case, actor)
+        check_correction(target, changes, at)
         return ledger.append("correction", {"changes": changes, "reason": reason}, case_no=number,
                              step=target.step, by=str(by), corrects=int(seq), at=at)
+
+
+# What the rules computed when an entry was recorded: no correction may rewrite it.
+COMPUTED = {"major", "major_rules", "review_seq", "proposal_seq", "submission_seq", "discussion_seq", "due_on",
+            "hearing_right", "discretion_flag", "failing", "reviewer", "qualification", "previous_due", "overdue"}
+# A decision's substance: changing it is a new decision (变更、撤销), not a correction of a slip.
+DECISION_SUBSTANCE = {"penalty", "fine_yuan", "decided_on", "confiscation_yuan"}
+
+
+def check_correction(target, changes, at):
+    """更正 fixes slips; it never moves a decision past the legal review or the procedure limits."""
+    touched = sorted(set(changes) & COMPUTED)
+    if touched:
+        raise CaseError(f"“{'、'.join(touched)}”由系统按规则判断，不能更正；如情况有变，请记录新的环节。")
+    if target.step == "审核" and set(changes) & {"result", "points"}:
+        raise CaseError("审核结论和审核事项不能更正；如需改变，请承办人员重新提请审核。")
+    if target.step in DECISIONS and set(changes) & DECISION_SUBSTANCE:
+        raise CaseError("决定的处罚内容、金额和日期不能以更正方式改变；决定确有错误的，应依法变更或撤销原决定。")
+    for key, label in PAST_DATES.items():
+        if key in changes and _date(changes[key], label) > at.date():
+            raise CaseError(f"{label}不能更正为晚于今天的日期。")
 
 
 def av_exceptions():

@@ -105,6 +105,18 @@ def mask_contact(text):
     return re.sub(r"[\u4e00-\u9fff]{2,4}", lambda m: m.group()[0] + "*" * (len(m.group()) - 1), text)
 
 
+# How each next step is offered to staff, by action (Complaint.next_steps).
+NEXT_STEP_PHRASES = {
+    "view": "“#查看 {ticket}”看详情",
+    "accept": "“#受理 {ticket}”受理",
+    "reject": "“#不予受理 {ticket} 理由”不予受理",
+    "assign": "“#转办 {ticket} 证号”转执法人员承办",
+    "answer": "“#答复 {ticket} 内容”答复",
+    "close": "“#办结 {ticket}”办结",
+    "visit": "“#回访 {ticket} 满意”记录回访",
+}
+
+
 class Complaint(BaseModel):
     """投诉举报 — one complaint, from filing to 办结."""
 
@@ -261,10 +273,18 @@ class Complaint(BaseModel):
         due = f"，请在{self.answer_due:%m月%d日}前答复" if self.answer_due else ""
         for receiver in Staff.receivers((HANDLER, HEAD, CLERK), exclude_officer_id=self.officer_id):
             if receiver.officer_id == officer.id:
+                steps = self.next_steps(receiver, ("view", "answer"))
                 Outbox.enqueue(f"assign:{self.ticket}:{event.id}:{receiver.openid}", receiver.openid,
                                f"投诉 {self.ticket}（{self.category}）已转您办理{due}。"
-                               f"回复“#查看 {self.ticket}”看详情，“#答复 {self.ticket} 内容”答复。", now)
+                               + (f"回复{steps}。" if steps else "如需办理请联系受理员。"), now)
         return event
+
+    def next_steps(self, staff, actions):
+        """The `#` commands among `actions` that `staff` may use on this complaint, as one phrase
+        (“#查看 …”看详情，“#答复 … 内容”答复): nobody is told of a step their role does not allow."""
+        phrases = [NEXT_STEP_PHRASES[action].format(ticket=self.ticket) for action in actions
+                   if staff.may(f"complaint.{action}", self)]
+        return "，".join(phrases)
 
     def reply(self, staff, now, config, text):
         text = (text or "").strip()
@@ -289,6 +309,9 @@ class Complaint(BaseModel):
             raise ComplaintError("办结后才能评价。")
         if staff is not None:
             self.check_may(staff, "visit")
+        elif self.satisfaction:
+            # A complainant's 评价 counts once: a second one would silently replace the first.
+            raise ComplaintError(f"您已评价过投诉 {self.ticket}（{self.satisfaction}），感谢您的反馈。")
         with db.atomic():
             self.satisfaction, self.updated_at = satisfaction, now
             self.save()
@@ -522,16 +545,6 @@ class ComplaintDraft(BaseModel):
 
     def is_idle(self, now, idle_minutes):
         return now - self.updated_at > dt.timedelta(minutes=idle_minutes)
-
-    @classmethod
-    def is_open_for(cls, openid):
-        """Whether the user has a dialogue in progress.
-
-        Asked on every message a citizen sends, where the answer is nearly always "no": one bare
-        SELECT settles it without peewee's query builder (make bench).
-        """
-        return db.execute_sql(f"SELECT 1 FROM {cls._meta.table_name} WHERE openid = {db.param}",
-                              (openid,)).fetchone() is not None
 
     @classmethod
     def open_for(cls, openid):

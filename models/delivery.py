@@ -9,10 +9,11 @@ import os
 import threading
 import time
 from contextlib import contextmanager
+from functools import lru_cache
 
 from peewee import CharField, DateTimeField, InterfaceError, OperationalError, TextField
 
-from models.database import BaseModel, connection, db, is_sqlite, write_transaction
+from models.database import BaseModel, connection, db, execute_often, is_sqlite, write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -112,16 +113,17 @@ class InboundMessage(BaseModel):
             return cls.wait_for_reply(key, wait_seconds)
 
     @classmethod
-    def answer_read_only(cls, key, openid, compute):
+    def answer_read_only(cls, key, openid, compute, looked_up=False):
         """Like answer_once, for a `compute` that writes nothing: its row is written in a batch.
 
-        Returns (reply, whether the batch is now due to be written by the caller).
+        Returns (reply, whether the batch is now due to be written by the caller). `looked_up`: the
+        caller found no stored reply already (first_look).
 
         A repeat still gets the first reply: it is found in this worker's batch or in the table.
         Two deliveries racing in two workers both compute, and the first row to reach the table
         wins; with nothing written by either, all that can differ is the words of the loser.
         """
-        stored = cls.stored_reply(key)
+        stored = None if looked_up else cls.stored_reply(key)
         if stored is not None:
             return stored, False
         reply, pages = compute()
@@ -159,9 +161,50 @@ class InboundMessage(BaseModel):
         for every row, from the requests this process is answering meanwhile.
         """
         with write_turn(), write_transaction():
+            if not is_sqlite():
+                # Durability of a read-only answer's record (README, "Commit durability"): PostgreSQL may
+                # acknowledge this commit before its WAL reaches the disk. A server crash can lose the
+                # last ~0.6 s (3 × wal_writer_delay) of such rows, which costs only that a retry of one of
+                # them computes its read-only answer again — what a batch not yet written costs anyway.
+                db.execute_sql("SET LOCAL synchronous_commit TO OFF")
             for start in range(0, len(rows), chunk):
                 part = rows[start:start + chunk]
                 db.execute_sql(cls._insert_sql(len(part)), [value for row in part for value in row])
+
+    @staticmethod
+    def column_key(column):
+        """How first_look names a column (a peewee field) in its answer."""
+        return column.model._meta.table_name, column.column_name
+
+    @classmethod
+    def first_look(cls, key, openid, columns=()):
+        """What a message needs to know first, in one statement: the stored reply of delivery `key` (None
+        when it has none yet, or when `key` is None), and for each column (a peewee field holding
+        openids: a complaint draft's) whether `openid` has a row there.
+
+        Returns (reply, {column_key: bool}). One statement because on PostgreSQL each one is a round
+        trip, a wait for the server's process — two per message were most of what PostgreSQL cost over
+        SQLite under load (make bench, issue 20). A reply still waiting in this worker's batch is found
+        there.
+        """
+        reply = cls.batch.reply_for(key) if key is not None else None
+        if reply is not None:
+            return reply, {}
+        names = tuple(cls.column_key(column) for column in columns)
+        if key is None and not names:
+            return None, {}
+        params = ([key] if key is not None else []) + [openid] * len(names)
+        row = execute_often(cls._first_look_sql(key is not None, names), params).fetchone()
+        if key is not None:
+            reply, row = row[0], row[1:]
+        return reply, dict(zip(names, map(bool, row)))
+
+    @classmethod
+    @lru_cache(maxsize=16)
+    def _first_look_sql(cls, with_reply, names):
+        asked = [f'(SELECT reply FROM {cls._meta.table_name} WHERE "key" = {{}})'] if with_reply else []
+        asked += [f'EXISTS (SELECT 1 FROM {table} WHERE "{name}" = {{}})' for table, name in names]
+        return "SELECT " + ", ".join(asked)
 
     @classmethod
     def stored_reply(cls, key):
@@ -215,8 +258,8 @@ class InboundMessage(BaseModel):
 
         The latest may still wait in this worker's batch; the other workers' are in the table.
         """
-        row = db.execute_sql(
-            f"SELECT pages, received_at FROM {cls._meta.table_name} WHERE openid = {db.param} "
+        row = execute_often(
+            f"SELECT pages, received_at FROM {cls._meta.table_name} WHERE openid = {{}} "
             "AND pages IS NOT NULL ORDER BY id DESC LIMIT 1", (openid,)).fetchone()
         candidates = [(cls.received_at.python_value(row[1]), row[0])] if row else []
         candidates += cls.batch.pages_of(openid)
@@ -251,8 +294,9 @@ class RecordBatch:
     a read-only answer again. Nothing with a side effect passes through here: such answers are
     recorded in their own transaction (InboundMessage.answer_once).
 
-    A request whose row fills the batch (`size` rows) writes it once its reply is out; a background
-    thread writes whatever has waited `seconds`; the process writes what is left when it exits. A
+    On SQLite a request whose row fills the batch (`size` rows) writes it once its reply is out; on
+    PostgreSQL the background thread writes a full batch at once. That thread also writes whatever has
+    waited `seconds`; the process writes what is left when it exits. A
     failed write keeps the rows for the next try. An in-memory SQLite database (one per connection)
     is written at once.
     """
@@ -266,6 +310,7 @@ class RecordBatch:
         self._rows = {}  # key -> InboundMessage.row(...), oldest first
         self._lock = threading.Lock()
         self._due = threading.Condition(self._lock)
+        self._full = threading.Event()  # PostgreSQL: a full batch, for the writer thread to write now
         self._writing = threading.Lock()  # one batch written at a time
         self._writer_pid = None  # the process whose writer thread runs (a fork() has none)
         self._database = None  # the database the rows belong to (tests switch databases)
@@ -275,7 +320,8 @@ class RecordBatch:
 
     def add(self, row):
         """Keep `row` for the next batch; True when the batch is full and should be written now
-        (by the caller, once its reply is out: see handlers/wechat/endpoint.py)."""
+        (by the caller, once its reply is out: see handlers/wechat/endpoint.py) — on SQLite. On
+        PostgreSQL a full batch wakes the writer thread instead, and this returns False."""
         if self.seconds <= 0 or is_private_sqlite():
             InboundMessage.record_many([row])
             return False
@@ -285,7 +331,15 @@ class RecordBatch:
             self._start_writer()
             if len(self._rows) == 1:
                 self._due.notify()  # the writer sleeps while there is nothing to write
-            return len(self._rows) >= self.size
+            if len(self._rows) < self.size:
+                return False
+            if is_sqlite():
+                return True
+        # PostgreSQL: the writer thread writes it at once. Its wait for the server lets go of the
+        # interpreter lock, so this worker goes on answering meanwhile; a full batch took the server
+        # 50–90 ms under load (issue 20), a stall of every request queued behind the one writing it.
+        self._full.set()
+        return False
 
     def reply_for(self, key):
         row = self._rows.get(key)
@@ -382,13 +436,15 @@ class RecordBatch:
         atexit.register(self.flush)
 
     def _write_forever(self):
-        """Write what a quiet moment leaves behind: under load, full batches are written by the
-        requests that fill them (no thread switch per batch)."""
+        """Write what a quiet moment leaves behind, and on PostgreSQL every full batch. On SQLite, under
+        load, full batches are written by the requests that fill them (no thread switch per batch; the
+        write is work of this process, not a wait)."""
         while True:
             with self._lock:
                 while not self._rows:
                     self._due.wait()
-            time.sleep(self.seconds)
+            self._full.wait(self.seconds)
+            self._full.clear()
             self.flush(wait=False)
 
 

@@ -5,8 +5,14 @@ Laid out after the Ministry of Culture and Tourism's unified culture-market enfo
 then the text and the signature lines. Every page's footer carries the SHA-256 leaf hash of the log
 entry the document was made from, so a paper copy can be matched to the electronic record (and to its
 inclusion proof); the generated files themselves are stored by hash and registered on the case.
+
+DOCX pages are A4. The PDF embeds the subset of the TrueType font it uses (config.yaml `documents`),
+so it reads the same on a machine with no Chinese font. Every recorded value is escaped before it
+reaches the PDF's paragraph markup: a party named "<b>某</b>" prints as those characters.
 """
 import io
+import logging
+from xml.sax.saxutils import escape
 
 from models import cases, ledger
 
@@ -16,10 +22,27 @@ FORMS = {
                       ("承办人员", "handlers"), ("审批负责人", "approver")]),
     "现场检查（勘验）笔录": ("现场检查", [("检查地点", "place"), ("开始时间", "started"), ("结束时间", "ended"),
                            ("执法人员", "officers"), ("检查情况", "findings")]),
+    "询问笔录": ("调查取证", [("取证方式", "method"), ("询问及取证内容", "content"), ("执法人员", "officers")]),
+    "责令改正通知书": ("责令改正", [("编号", "order_no"), ("责令改正内容", "content"), ("改正期限", "deadline")]),
+    "陈述申辩笔录": ("陈述申辩", [("收到日期", "received_on"), ("陈述申辩内容", "content"), ("复核意见", "review"),
+                           ("是否采纳", "adopted")]),
+    "证据先行登记保存通知书": ("证据保全", [("保全措施", "measure"), ("保全物品", "items"), ("执法人员", "officers")]),
+    "查封（扣押）决定书": ("行政强制", [("强制措施", "measure"), ("涉及财物", "items"), ("实施地点", "place"),
+                              ("执法人员", "officers")]),
+    "重大执法决定法制审核意见书": ("审核", [("审核人员", "reviewer"), ("法律职业资格", "qualification"),
+                                 ("是否重大执法决定", "major_rules"), ("审核结论", "result"), ("审核意见", "opinion"),
+                                 ("需补充的材料", "supplement"), ("裁量提示", "discretion_flag")]),
+    "集体讨论记录": ("集体讨论", [("讨论日期", "held_on"), ("主持人", "host"), ("参加人员", "participants"),
+                           ("讨论意见", "opinions"), ("讨论结论", "conclusion")]),
     "行政处罚事先告知书": ("告知", [("文号", "notice_no"), ("违法事实", "facts"), ("处罚依据", "basis"), ("拟作出的处罚", "proposed"),
                          ("送达日期", "served_on")]),
-    "行政处罚决定书": ("决定", [("文号", "decision_no"), ("违法事实", "facts"), ("处罚依据", "basis"), ("处罚内容", "penalty"),
-                       ("罚款金额（元）", "fine_yuan"), ("决定日期", "decided_on")]),
+    "听证通知书": ("听证", [("申请日期", "requested_on"), ("通知日期", "notified_on"), ("举行日期", "held_on"), ("主持人", "host")]),
+    "听证笔录": ("听证", [("举行日期", "held_on"), ("主持人", "host"), ("听证情况", "summary")]),
+    "行政处罚决定书": ("决定", [("文号", "decision_no"), ("当事人地址", "party_address"), ("违法事实", "facts"),
+                       ("证据", "evidence"), ("处罚依据", "basis"), ("处罚种类和内容", "penalty"), ("罚款金额（元）", "fine_yuan"),
+                       ("陈述申辩及采纳情况", "statement"), ("决定日期", "decided_on")]),
+    "当场处罚决定书": ("当场处罚", [("编号", "decision_no"), ("违法行为", "facts"), ("处罚依据", "basis"), ("处罚种类", "penalty"),
+                        ("罚款金额（元）", "fine_yuan"), ("地点", "place"), ("时间", "decided_on")]),
     "送达回证": ("送达", [("送达文书", "document"), ("受送达人", "recipient"), ("送达方式", "method"), ("送达日期", "served_on"),
                     ("送达人", "officers")]),
     "结案报告": ("结案", [("结案情况", "summary"), ("结案日期", "closed_on"), ("审批负责人", "approver")]),
@@ -36,16 +59,48 @@ def _officer_names(certs):
     return "、".join(names)
 
 
+def _remedies(config, first_review):
+    """The remedy paths and limits: 复议前置 (复议法 第二十三条) for what must go to 复议 first."""
+    chosen = [r for r in config["remedy"] if ("应当先" in r["name"] or "经行政复议后" in r["name"]) == first_review]
+    return "；".join(f"{r['name']}：{r['limit']}向{r['where']}提出（{r['source']}）" for r in chosen)
+
+
 def _text(form, case, data, config):
     """The prose of each form: rights, time limits and where to seek remedy, as the forms require."""
     party = case.party_name
-    remedy = "；".join(f"{r['name']}：{r['limit']}向{r['where']}提出（{r['source']}）" for r in config["remedy"])
+    pay = config["cases"]["payment"]
+    days = config["cases"]["statement_period_working_days"]
+    paying = (f"罚款应自收到本决定书之日起{pay['days']}日内到{pay['where']}缴纳（《中华人民共和国行政处罚法》第六十七条第三款）；"
+              f"到期不缴纳的，每日按罚款数额的百分之{pay['late_rate_percent']}加处罚款，加处罚款的数额不得超出罚款的数额"
+              "（第七十二条第一款第（一）项）。")
+    hearing = (f"对拟作出的上述处罚，你（单位）有权要求听证，应当在收到本告知书之日起{days}个工作日内提出"
+               "（《中华人民共和国行政处罚法》第六十三条、第六十四条）。" if data.get("hearing_right") else "")
     return {
-        "行政处罚事先告知书": [f"{party}：", "本机关拟对你（单位）作出上述行政处罚。根据《中华人民共和国行政处罚法》第四十四条、"
-                       "第四十五条、第六十三条、第六十四条的规定，你（单位）有权进行陈述和申辩，并可在收到本告知书之日起五个工作日内"
-                       "提出听证申请。逾期视为放弃上述权利。"],
-        "行政处罚决定书": [f"当事人：{party}", f"当事人如不服本决定，可依法申请救济：{remedy}。",
-                     "罚款应自收到本决定书之日起十五日内缴纳；到期不缴纳的，每日按罚款数额的百分之三加处罚款（《中华人民共和国行政处罚法》第六十七条、第七十二条）。"],
+        "行政处罚事先告知书": [f"{party}：", "本机关拟对你（单位）作出上述行政处罚，现将拟作出的行政处罚内容及事实、理由、依据告知如下。"
+                       f"根据《中华人民共和国行政处罚法》第四十四条、第四十五条的规定，你（单位）有权进行陈述和申辩，请于收到本告知书之日起"
+                       f"{days}个工作日内向本机关提出。" + hearing + "逾期未提出的，视为放弃上述权利。"],
+        "行政处罚决定书": [f"当事人：{party}", paying,
+                     f"当事人如不服本决定，可依法申请行政复议或者提起行政诉讼：{_remedies(config, False)}。",
+                     "行政复议或者行政诉讼期间，本决定不停止执行，法律另有规定的除外。"],
+        "当场处罚决定书": [f"当事人：{party}", paying,
+                     f"对当场作出的行政处罚决定不服的，应当先申请行政复议：{_remedies(config, True)}。",
+                     "本决定书当场交付当事人；当事人拒绝签收的，由执法人员注明（《中华人民共和国行政处罚法》第五十二条）。"],
+        "重大执法决定法制审核意见书": ["审核事项：" + "；".join(f"{k}：{'是' if v else '否'}" for k, v in (data.get("points") or {}).items()),
+                          "法制审核员（签名）：____________"],
+        "集体讨论记录": ["参加人员（签名）：____________________________"],
+        "责令改正通知书": [f"{party}：", "请你（单位）在上列期限内改正，并将改正情况书面报告本机关；逾期不改正的，本机关将依法处理。"],
+        "陈述申辩笔录": ["本机关已充分听取当事人的陈述、申辩，并对其提出的事实、理由和证据进行了复核；不因当事人陈述、申辩而给予更重的处罚"
+                   "（《中华人民共和国行政处罚法》第四十五条）。当事人（签名）：____________"],
+        "听证通知书": [f"{party}：", "本机关定于上列日期举行听证，由非本案调查人员主持。你（单位）可以亲自参加，也可以委托一至二人代理；"
+                    "认为主持人与本案有直接利害关系的，有权申请回避；无正当理由拒不出席的，视为放弃听证权利"
+                    "（《中华人民共和国行政处罚法》第六十四条）。"],
+        "听证笔录": ["以上笔录经当事人（代理人）核对无误。当事人（签名）：____________　听证主持人（签名）：____________"],
+        "证据先行登记保存通知书": [f"{party}：", "经本机关负责人批准，对上列物品先行登记保存。在此期间，你（单位）不得销毁或者转移；"
+                         f"本机关将在{config['cases']['limits']['preservation_working_days']}个工作日内作出处理决定"
+                         "（《中华人民共和国行政处罚法》第五十六条）。"],
+        "查封（扣押）决定书": [f"{party}：", f"查封、扣押的期限为{config['cases']['limits']['seizure_days']}日，情况复杂的经本机关负责人批准"
+                       "可以延长，但延长期限不得超过三十日（《中华人民共和国行政强制法》第二十五条）。",
+                       f"如不服本决定，可依法申请救济：{_remedies(config, False)}。"],
         "送达回证": ["受送达人签名（盖章）：____________    签收日期：____年__月__日"],
         # The party (or a witness when the party refuses) signs the on-site record, as on the unified form.
         "现场检查（勘验）笔录": ["当事人对以上笔录核对无误。当事人（签名）：____________　见证人（签名）：____________"],
@@ -60,10 +115,17 @@ def form_content(config, case, form):
     if seq is None:
         raise cases.CaseError(f"案件尚无“{step}”记录，不能生成《{form}》。")
     rows = [("案号", case.number), ("当事人", f"{case.party_name}（{case.party_kind}）")]
+    party = file.contents[case.opened_seq]["data"].get("party", {})
     for label, key in fields:
         value = data.get(key, "")
         if key in ("officers", "handlers"):
             value = _officer_names(value)
+        elif key == "party_address":
+            value = value or party.get("address", "")
+        elif key in ("participants", "major_rules"):
+            value = "、".join(value) if value else ("否" if key == "major_rules" else "")
+        if value in ("", None) and key in ("supplement", "discretion_flag", "qualification"):
+            continue
         rows.append((label, str(value)))
     if file.corrections.get(seq):
         rows.append(("更正", "；".join(c["data"]["reason"] for c in file.corrections[seq])))
@@ -81,7 +143,11 @@ def render_docx(bureau, form, rows, paragraphs, foot):
     from docx.oxml.ns import qn
     from docx.shared import Pt
 
+    from docx.shared import Mm
+
     doc = Document()
+    for section in doc.sections:  # python-docx's template is US Letter; the forms are A4
+        section.page_width, section.page_height = Mm(210), Mm(297)
     style = doc.styles["Normal"]
     style.font.name = "SimSun"
     style.font.size = Pt(11)
@@ -108,16 +174,40 @@ def render_docx(bureau, form, rows, paragraphs, foot):
     return out.getvalue()
 
 
-def render_pdf(bureau, form, rows, paragraphs, foot):
+log = logging.getLogger(__name__)
+
+
+def pdf_font(config=None):
+    """The PDF's font name: the configured TrueType font, embedded as a subset; else Adobe's CID font,
+    named but not embedded (a reader needs a Chinese font of its own), with a log line for staff."""
+    from pathlib import Path
+
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    settings = (config or {}).get("documents") or {}
+    path = settings.get("font_path")
+    if path and Path(path).exists():
+        if "SanxiangDoc" not in pdfmetrics.getRegisteredFontNames():
+            pdfmetrics.registerFont(TTFont("SanxiangDoc", path, subfontIndex=int(settings.get("font_index", 0))))
+        return "SanxiangDoc"
+    log.warning("document font %s not found: PDF uses a non-embedded CID font", path)
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    return "STSong-Light"
+
+
+def render_pdf(bureau, form, rows, paragraphs, foot, font=None):
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))  # Adobe's CJK font, named not embedded
-    body = ParagraphStyle("body", fontName="STSong-Light", fontSize=11, leading=17, wordWrap="CJK")
+    font = font or pdf_font()
+    bureau, form = escape(bureau), escape(form)
+    rows = [(escape(label), escape(value)) for label, value in rows]
+    paragraphs = [escape(text) for text in paragraphs]
+    body = ParagraphStyle("body", fontName=font, fontSize=11, leading=17, wordWrap="CJK")
     title = ParagraphStyle("title", parent=body, fontSize=18, leading=26, alignment=1)
     head = ParagraphStyle("head", parent=body, fontSize=14, leading=20, alignment=1)
     story = [Paragraph(bureau, head), Paragraph(form, title), Spacer(1, 6 * mm)]
@@ -128,7 +218,7 @@ def render_pdf(bureau, form, rows, paragraphs, foot):
     story += [Spacer(1, 10 * mm), Paragraph(f"执法人员（签名）：____________ ____________　　{bureau}（印章）　____年__月__日", body)]
 
     def draw_footer(canvas, _doc):
-        canvas.setFont("STSong-Light", 7)
+        canvas.setFont(font, 7)
         canvas.drawString(15 * mm, 10 * mm, foot)
 
     out = io.BytesIO()
@@ -147,7 +237,8 @@ def generate(config, number, form, *, by):
     bureau = Bureau.current().name if Bureau.current() else config["ledger"]["origin"].split("/")[0]
     foot = footer(case, entry)
     registered = []
-    for ext, render in (("docx", render_docx), ("pdf", render_pdf)):
+    font = pdf_font(config)
+    for ext, render in (("docx", render_docx), ("pdf", lambda *args: render_pdf(*args, font=font))):
         data = render(bureau, form, rows, paragraphs, foot)
         filename = f"{number}-{form}.{ext}"
         import tempfile

@@ -16,7 +16,7 @@ import threading
 import time
 from pathlib import Path
 
-from models.database import db, is_sqlite
+from models.database import db, execute_often, is_sqlite
 
 # WeChat's nonce is a short decimal number; anything longer is not WeChat's.
 MAX_NONCE_LENGTH = 64
@@ -125,9 +125,10 @@ class PostgresReplayRecord(ReplayRecord):
         if now >= getattr(self, "_next_purge", 0):
             self._next_purge = now + 60
             db.execute_sql("DELETE FROM used_nonce WHERE seen < %s", (now - self.window,))
-        cursor = db.execute_sql(
-            "INSERT INTO used_nonce VALUES (%s, %s, %s) ON CONFLICT (key) DO UPDATE SET digest = EXCLUDED.digest, "
-            "seen = EXCLUDED.seen WHERE used_nonce.seen < %s RETURNING 1", (key, digest, now, now - self.window))
+        # prepared once per session: it runs on every message (models/database.py execute_often)
+        cursor = execute_often(
+            "INSERT INTO used_nonce VALUES ({}, {}, {}) ON CONFLICT (key) DO UPDATE SET digest = EXCLUDED.digest, "
+            "seen = EXCLUDED.seen WHERE used_nonce.seen < {} RETURNING 1", (key, digest, now, now - self.window))
         if cursor.fetchone() is not None:
             return None
         row = db.execute_sql("SELECT digest FROM used_nonce WHERE key = %s", (key,)).fetchone()

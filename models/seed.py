@@ -14,11 +14,13 @@ SEED_PATH = Path(__file__).resolve().parent.parent / "data" / "bureau.yaml"
 def prepare_database(config, demo_cases=False):
     """Apply pending migrations, fill an empty database with the bureau's lists and, if asked, load
     the demonstration cases. Returns (migrations applied, whether the lists were loaded, demo cases)."""
+    from models.answers import seed_answers_if_empty
     from models.case_seed import seed_demo_cases
 
     with connection():
         applied = migrations.upgrade()
         seeded = seed_if_empty()
+        seed_answers_if_empty()  # also for a database made before the FAQ existed
         demo = seed_demo_cases(config) if demo_cases else 0
     return applied, seeded, demo
 

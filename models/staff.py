@@ -12,7 +12,7 @@ Two rules hold for every act, before any role is asked:
 """
 from dataclasses import dataclass
 
-from peewee import BooleanField, CharField, ForeignKeyField
+from peewee import BooleanField, CharField, DateField, ForeignKeyField
 
 from models.database import BaseModel
 from models.disclosure import Officer
@@ -35,6 +35,9 @@ class Act:
     roles: tuple  # roles that may do it on any subject
     own: object = None  # (staff, subject) -> bool: may also do it on a subject that is theirs
     own_label: str = ""  # who that is, for the refusal: 本案承办人员
+    # True: `own` names who must stay OUT of the act (回避), not who may also do it — a case's legal
+    # review is never recorded by one of its handlers (《行政处罚法》第五十八条, seed 法制审核制度).
+    recuse_own: bool = False
 
 
 def _assigned_to(staff, complaint):
@@ -64,10 +67,16 @@ ACTS = {
     "case.list": Act("查看案件", ROLES),
     "case.open": Act("立案", (HEAD,), _handles, "本案承办人员"),
     "case.record": Act("记录案件环节", (HEAD,), _handles, "本案承办人员"),
-    "case.review": Act("记录法制审核", (HEAD, REVIEWER), _handles, "本案承办人员"),
+    "case.review": Act("记录法制审核", (REVIEWER,), _handles, "本案承办人员", recuse_own=True),
+    "case.discuss": Act("记录集体讨论", (HEAD,)),
+    "case.recuse": Act("登记回避", (HEAD, REVIEWER), _handles, "本案承办人员"),
+    "staff.qualify": Act("登记法律职业资格", (HEAD,)),
     "case.evidence": Act("登记音像记录", (HEAD,), _handles, "本案承办人员"),
     "case.correct": Act("更正案件记录", (HEAD,), _handles, "本案承办人员"),
     "case.documents": Act("生成执法文书", (HEAD,), _handles, "本案承办人员"),
+    # 双随机、一公开 (models/draws.py): pools, plans and draws; an outcome by the drawn inspectors
+    "draw.manage": Act("管理双随机抽查", (HEAD,)),
+    "draw.outcome": Act("登记抽查结果", (HEAD,), _handles, "被派检查该对象的执法人员"),
 }
 
 
@@ -82,6 +91,9 @@ class Staff(BaseModel):
     role = CharField()
     officer = ForeignKeyField(Officer, null=True, backref="staff_accounts", on_delete="SET NULL")
     active = BooleanField(default=True)
+    # 法律职业资格证书编号 of a 法制审核员, and since when they review (《行政处罚法》第五十八条第二款).
+    legal_qualification = CharField(null=True)
+    reviewing_since = DateField(null=True)
 
     class Meta:
         table_name = "staff"
@@ -128,6 +140,18 @@ class Staff(BaseModel):
         query = cls.select().where((cls.active == True) & cls.role.in_(roles) & cls.openid.is_null(False))  # noqa: E712
         return [s for s in query if exclude_officer_id is None or s.officer_id != exclude_officer_id]
 
+    def qualify(self, qualification, since=None):
+        """Register a 法制审核员's 法律职业资格 (certificate number) and since when they review."""
+        qualification = (qualification or "").strip()
+        if self.role != REVIEWER:
+            raise NotAllowed(f"{self.name}不是法制审核员，无须登记法律职业资格。")
+        if not qualification:
+            raise NotAllowed("请写明法律职业资格证书编号。")
+        self.legal_qualification = qualification
+        self.reviewing_since = since or self.reviewing_since
+        self.save()
+        return self
+
     # -- what they may do -------------------------------------------------------------------------
     @property
     def label(self):
@@ -158,6 +182,12 @@ def authorize(staff, act, subject=None):
     reason = recusal(staff) if recusal is not None and subject is not None else None
     if reason:
         raise NotAllowed(reason)
+    if rule.recuse_own:
+        if subject is not None and rule.own(staff, subject):
+            raise NotAllowed(f"您是{rule.own_label}，须回避，不能{rule.name}。")
+        if staff.role in rule.roles:
+            return
+        raise NotAllowed(f"您没有{rule.name}的权限：需要{'或'.join(rule.roles)}角色（您是{staff.role}）。")
     if staff.role in rule.roles:
         return
     if rule.own is not None and subject is not None and rule.own(staff, subject):

@@ -16,7 +16,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from models import health
 from models.database import connection, open_configured
-from notices import complaints, delivery, ledger, outbox
+from notices import cases, complaints, delivery, ledger, outbox
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ SCHEDULE = [
     (outbox.drain_outbox, "interval", {"minutes": 1}),  # 投诉举报: pushes that have not gone out
     (complaints.remind_deadlines, "cron", {"hour": 8, "minute": 30}),  # 临近/超期 reminders to staff
     (complaints.recompute_deadlines, "cron", {"hour": 2, "minute": 5}),  # once a year's schedule is entered
+    (cases.remind_case_limits, "cron", {"hour": 8, "minute": 35}),  # 案件: 90 days, 保全, 查封扣押, 审核
     (ledger.publish_tree_head, "cron", daily_at(("ledger", "sign_daily_at"))),  # 全过程记录: signed tree head
     (delivery.prune_answered_messages, "cron", {"hour": 3, "minute": 17}),  # delivery records past retries
 ]
@@ -75,7 +76,7 @@ def trigger_args_for(trigger_args, config):
 def start_clock(config, blocking=False):
     """Start the schedule: in the background (gunicorn's master, `bot.py serve`), or, with `blocking`,
     in the foreground until the process is stopped (`bot.py clock`, its own systemd unit)."""
-    open_configured(config)
+    open_configured(config, pooled=False)  # see open_configured: gunicorn forks the workers from here
     if not blocking:
         _fork_only_between_jobs()  # in a process that forks (gunicorn's master)
     kind = BlockingScheduler if blocking else BackgroundScheduler

@@ -43,7 +43,8 @@ def case_group():
 def list_command():
     _config()
     for case in cases.Case.select().order_by(cases.Case.opened_seq):
-        click.echo(f"{case.number}  {case.party_name}  {case.item_code}  当前环节：{case.file().status()}")
+        demo = "【示例】" if case.is_demo else ""
+        click.echo(f"{demo}{case.number}  {case.party_name}  {case.item_code}  当前环节：{case.file().status()}")
 
 
 @case_group.command("show")

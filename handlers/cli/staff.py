@@ -55,6 +55,23 @@ def staff_add(name, role, openid, cert_no):
     add_staff(name, role, openid, cert_no)
 
 
+@staff_group.command("qualify")
+@click.argument("name")
+@click.argument("qualification")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="从事法制审核的起始日期")
+def staff_qualify(name, qualification, since):
+    """Register a 法制审核员's 法律职业资格 (《行政处罚法》第五十八条第二款)."""
+    open_db()
+    staff = Staff.find(name)
+    if staff is None:
+        refuse(f"名单中没有“{name}”。")
+    try:
+        staff.qualify(qualification, since.date() if since else None)
+    except NotAllowed as exc:
+        refuse(exc)
+    click.echo(f"已登记：{staff.label} 法律职业资格 {qualification}")
+
+
 @staff_group.command("list")
 def staff_list():
     list_staff()
@@ -73,5 +90,6 @@ def staff_roles():
     for role in ROLES:
         acts = [act.name for act in ACTS.values() if role in act.roles]
         click.echo(f"{role}：{'、'.join(acts)}")
-    own = sorted({f"{act.own_label}：{act.name}" for act in ACTS.values() if act.own})
-    click.echo("另外，不论角色：\n  " + "\n  ".join(own))
+    own = sorted({f"{act.own_label}：{act.name}" for act in ACTS.values() if act.own and not act.recuse_own})
+    recused = sorted({f"{act.own_label}须回避：{act.name}" for act in ACTS.values() if act.recuse_own})
+    click.echo("另外，不论角色：\n  " + "\n  ".join(own + recused))

@@ -1,5 +1,5 @@
 """The web channel: public pages and APIs, one blueprint per area, registered by `install(app)`."""
-from handlers.web import badges, complaints, disclosure, guard, health, layout, ledger, open311
+from handlers.web import badges, complaints, disclosure, draws, guard, health, layout, ledger, open311, review
 
 
 def install(app):
@@ -10,4 +10,6 @@ def install(app):
     app.register_blueprint(complaints.bp)  # 投诉举报: /complaints/…
     app.register_blueprint(open311.bp)  # 投诉举报 for other systems: Open311 /open311/v2/…
     app.register_blueprint(ledger.bp)  # 全过程记录: /ledger/ heads feed, public key, proofs
+    app.register_blueprint(draws.bp)  # 双随机、一公开: /draws/ plans, commitments, results, checker
     app.register_blueprint(health.bp)  # operations: /healthz for the monitor (deploy/)
+    app.register_blueprint(review.bp)  # 法制审核: /review catalogue and flowchart

@@ -5,7 +5,10 @@ from handlers.wechat import disclosure  # noqa: F401  公众查询: the publishe
 from handlers.wechat import badges  # noqa: F401  亮证: 核验 and officers' QR scenes
 from handlers.wechat import complaints  # noqa: F401  投诉举报: dialogue, 查询, 评价, # staff commands
 from handlers.wechat import cases  # noqa: F401  全过程记录: #立案 #案件 #记录 #更正
+from handlers.wechat import review  # noqa: F401  法制审核: #审核 #审核情况
+from handlers.wechat import draws  # noqa: F401  双随机、一公开: 抽查结果
 from handlers.wechat import staff  # noqa: F401  the `#` gate and #帮助
+from handlers.wechat import answers  # noqa: F401  公众问答: free questions, intents, the unanswered
 from handlers.wechat.endpoint import install
 from handlers.wechat.router import Context, router
 

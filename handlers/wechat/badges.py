@@ -6,7 +6,7 @@ The badge card's own QR opens the page /v/<token> (handlers/web/badges.py). The 
 verdict first and shows only what the bureau publishes anyway (no ID-card number, no personal phone).
 Scans are counted per officer and day, never who scanned.
 """
-from handlers.wechat.router import router
+from handlers.wechat.router import plain, router
 from models import Bureau, Officer
 from models.badges import VERDICT_WORDS, BadgeScan
 
@@ -36,7 +36,7 @@ def officer_card(officer, today, config, bureau):
 
 @router.keyword("核验", "核验证件")
 def verify_chat(ctx, arg=""):
-    arg = arg.replace(" ", "")
+    arg = plain(arg).replace(" ", "")
     if not arg:
         return ASK_WHAT
     bureau = Bureau.current()

@@ -25,14 +25,17 @@ SECTION = "案件（执法全过程记录）"
 NOTE = ("案号可简写如 2026-1；字段可用中文名，如 检查地点=…；多名执法人员用逗号分隔；"
         "音像记录写 附件=记录号，无法记录写 无音像理由=…")
 
-LIST_KEYS = {"officers", "attachments"}
-BOOL_KEYS = {"major", "party_waived", "whole_process"}
-INT_KEYS = {"fine_yuan"}
+LIST_KEYS = {"officers", "attachments", "materials", "participants", "flags"}
+BOOL_KEYS = {"major", "party_waived", "whole_process", "transfer"}
+INT_KEYS = {"fine_yuan", "confiscation_yuan", "extend_days", "measure_seq"}
 YES, NO = {"是", "true", "yes", "有"}, {"否", "false", "no", "无"}
 # Names staff may type for the keys every step shares.
 COMMON = {"附件": "attachments", "音像": "attachments", "音像记录": "attachments", "attach": "attachments",
           "无音像理由": "av_exception", "未音像记录理由": "av_exception", "书面理由": "av_exception",
-          "当事人放弃": "party_waived", "放弃陈述申辩": "party_waived"}
+          "当事人放弃": "party_waived", "放弃陈述申辩": "party_waived",
+          # optional fields of a proposal and a late decision (models/review.py, models/cases.py)
+          "罚款金额": "fine_yuan", "没收金额": "confiscation_yuan", "罚没金额": "confiscation_yuan", "重大情形": "flags", "涉嫌犯罪": "transfer",
+          "移送": "transfer", "超期理由": "overdue_reason", "当事人地址": "party_address", "补充内容": "supplement"}
 LABEL_OF_KIND = {"evidence": "音像/文书", "correction": "更正"}
 
 
@@ -165,7 +168,7 @@ def cmd_cases(ctx, staff, rest):
     authorize(staff, "case.list")
     if rest:
         return case_file(ctx, find_case(rest.split()[0]))
-    rows = [f"{short_ref(case.number)}　{case.party_name}\n{case.number}　当前：{status}"
+    rows = [f"{'【示例】' if case.is_demo else ''}{short_ref(case.number)}　{case.party_name}\n{case.number}　当前：{status}"
             for case, status in cases.Case.open_with_status()]
     if not rows:
         return "目前没有在办案件。"
@@ -250,6 +253,8 @@ def cmd_record(ctx, staff, rest):
     if step not in cases.FIELDS:
         raise Refused(f"没有“{step[:10]}”这个环节。可记录的环节：{'、'.join(cases.STEPS)}。")
     data = parse_fields(parts[2] if len(parts) > 2 else "", step)
+    if step == "审核":
+        raise Refused("法制审核请用 #审核 案号 结论 …（#帮助 查看写法）。")
     attachments = data.pop("attachments", [])
     by = acting_officer(staff)
     entry = cases.record_step(ctx.config, case.number, step, data, by=by, attachments=attachments, at=moment(ctx),

@@ -11,9 +11,10 @@ import re
 from wechatpy.exceptions import WeChatClientException
 
 from handlers.wechat.paging import Paged
-from handlers.wechat.router import normalize, read_only, router
+from handlers.wechat.router import normalize, plain, read_only, router
 from models.complaints import (CLOSED, ComplaintError, Complaint, ComplaintDraft, DailyLimitReached,
                                Evidence, category_by, complaint_settings, rules_of)
+from models import cases
 from models.staff import Staff
 from models.disclosure import Officer
 from notices.wechat_api import make_client
@@ -39,6 +40,9 @@ PROMPTS = {
     "contact": "请留下姓名和电话，便于我们告知处理结果（严格保密）；不愿留下请回复“匿名”。",
 }
 HINT = "\n（回复“取消”可随时退出）"
+HELP_WORDS = {"帮助", "help", "?", "？", "菜单", "怎么弄", "怎么填", "不会", "看不懂"}
+STEP_NAMES = {"category": "选择类别", "officer": "被投诉的执法人员", "content": "说明经过", "trip": "行程结束日期",
+              "location": "地点", "evidence": "照片、语音或视频证据", "contact": "联系方式", "confirm": "核对并提交"}
 
 
 def settings(ctx):
@@ -52,13 +56,14 @@ def submitter_of(ctx):
 # -- the dialogue ------------------------------------------------------------------------------
 @router.keyword("投诉", "举报", "我要投诉", "我要举报")
 @router.click("COMPLAINT_START")
+@router.intent("complaint")  # "我想投诉", "网吧让小孩进去，我要举报" (handlers/wechat/answers.py)
 def start(ctx, arg=""):
     """`投诉` starts the dialogue; `投诉 证号` about an officer; `投诉 类别 内容…` files at once."""
     try:
         Complaint.check_daily_limit(ctx.config, submitter_of(ctx), ctx.now)
     except DailyLimitReached as exc:
         return str(exc)
-    arg = arg.strip()
+    arg = arg.strip().lstrip(":：,，、 ")  # "我要举报：…"
     officer = Officer.by_cert_no(arg)
     about_officers = next((c for c in settings(ctx)["categories"] if c.get("officer")), None)
     if officer is not None and about_officers is not None:
@@ -89,11 +94,7 @@ def prompt(ctx, draft):
     return PROMPTS[draft.step] + HINT
 
 
-def in_dialogue(ctx):
-    return ComplaintDraft.is_open_for(ctx.openid)
-
-
-@router.intercept(claims=in_dialogue)
+@router.intercept(claims_users_in=ComplaintDraft.openid)  # a user with a draft is in the dialogue
 def dialogue(ctx, proceed):
     """While a user's dialogue is open, all of their messages belong to it."""
     draft = ComplaintDraft.open_for(ctx.openid)
@@ -103,13 +104,18 @@ def dialogue(ctx, proceed):
         draft.discard()
         return with_notice(EXPIRED.format(minutes=settings(ctx)["dialogue_idle_minutes"]), proceed())
     text = normalize(ctx.message.content) if ctx.message.type == "text" else None
+    word = plain(text).lower() if text is not None else None  # for commands; `text` is kept as written
     if text is not None and text.startswith("#") and Staff.by_openid(ctx.openid):
         return proceed()
-    if text in CANCEL_WORDS:
+    if word in CANCEL_WORDS:
         draft.discard()
         return CANCELLED
-    if text in ("投诉", "举报"):
+    if word in HELP_WORDS:
+        return dialogue_help(ctx, draft)
+    if word in ("投诉", "举报"):
         return proceed()  # start afresh
+    if word == "提交" and draft.step != "confirm":
+        return "还差一步才能提交。\n" + prompt(ctx, draft)
     if ctx.message.type in MEDIA_KINDS:
         return take_evidence(ctx, draft)
     if ctx.message.type == "location":
@@ -117,6 +123,13 @@ def dialogue(ctx, proceed):
     if text is None:
         return "这一步请回复文字。\n" + prompt(ctx, draft)
     return STEPS[draft.step](ctx, draft, text)
+
+
+def dialogue_help(ctx, draft):
+    """帮助 inside the dialogue: where the citizen is, how to go on, how to stop."""
+    return (f"您正在填写投诉，这一步是：{STEP_NAMES[draft.step]}。按下面的提示回复即可；"
+            f"回复“取消”放弃本次投诉（内容不保存），{settings(ctx)['dialogue_idle_minutes']}分钟不操作会自动取消。"
+            "照片、语音、视频和位置在任何一步都可以直接发送。\n\n" + prompt(ctx, draft))
 
 
 def with_notice(notice, answer):
@@ -129,6 +142,7 @@ def with_notice(notice, answer):
 
 def step_category(ctx, draft, text):
     categories = settings(ctx)["categories"]
+    text = plain(text)
     category = category_by(ctx.config, text)
     if category is None and text.isdigit() and 1 <= int(text) <= len(categories):
         category = categories[int(text) - 1]
@@ -140,6 +154,7 @@ def step_category(ctx, draft, text):
 
 def step_officer(ctx, draft, text):
     values = draft.values
+    text = plain(text)
     if text in SKIP_WORDS:
         values["officer"] = None
     else:
@@ -157,11 +172,11 @@ def step_officer(ctx, draft, text):
 
 
 def step_content(ctx, draft, text):
-    if len(text) < 5:
+    if len(plain(text)) < 5:
         return "请再具体一些（至少5个字）：时间、场所或人员、经过。" + HINT
     values = draft.values
     values["content"] = text[:2000]
-    draft.advance(step_after_content(ctx, values), values, ctx.now)
+    draft.advance(next_step(ctx, values, step_after_content(ctx, values)), values, ctx.now)
     return prompt(ctx, draft)
 
 
@@ -194,6 +209,7 @@ def read_day(text, today):
 
 def step_trip(ctx, draft, text):
     values = draft.values
+    text = plain(text)
     notice = ""
     if text in SKIP_WORDS or "没结束" in text or "没有结束" in text:
         values["trip_ended_on"] = None
@@ -208,20 +224,22 @@ def step_trip(ctx, draft, text):
         if (ctx.now.date() - day).days > limit["days"]:
             notice = (f"提示：您的行程结束已超过{limit['days']}日。按{limit['source']}，旅游投诉应在旅游合同结束之日起"
                       f"{limit['days']}日内提出，可能不予受理；旅行社、导游的违法行为我们仍会依法核查。\n")
-    draft.advance("location" if not values.get("location") else "evidence", values, ctx.now)
+    draft.advance(next_step(ctx, values, "location" if not values.get("location") else "evidence"), values, ctx.now)
     return notice + prompt(ctx, draft)
 
 
 def step_location(ctx, draft, text):
     values = draft.values
-    if text not in SKIP_WORDS:
+    if plain(text) not in SKIP_WORDS:
         values["location"] = text[:500]
-    draft.advance("evidence", values, ctx.now)
+    else:
+        values["location_skipped"] = True
+    draft.advance(next_step(ctx, values, "evidence"), values, ctx.now)
     return prompt(ctx, draft)
 
 
 def step_evidence(ctx, draft, text):
-    if text in SKIP_WORDS:
+    if plain(text) in SKIP_WORDS:
         draft.advance("contact", draft.values, ctx.now)
         return prompt(ctx, draft)
     draft.touch(ctx.now)
@@ -230,13 +248,13 @@ def step_evidence(ctx, draft, text):
 
 def step_contact(ctx, draft, text):
     values = draft.values
-    values["contact"] = "" if text in ANONYMOUS_WORDS else text[:200]
+    values["contact"] = "" if plain(text) in ANONYMOUS_WORDS else text[:200]
     draft.advance("confirm", values, ctx.now)
     return prompt(ctx, draft)
 
 
 def step_confirm(ctx, draft, text):
-    if text not in CONFIRM_WORDS:
+    if plain(text) not in CONFIRM_WORDS:
         return "请回复“提交”确认，或回复“取消”放弃。"
     return submit(ctx, draft)
 
@@ -251,7 +269,7 @@ def take_location(ctx, draft):
     values = draft.values
     values.update(location=(message.label or values.get("location") or "")[:500],
                   lat=float(message.location_x), lng=float(message.location_y))
-    step = "evidence" if draft.step == "location" else draft.step
+    step = next_step(ctx, values, "evidence") if draft.step == "location" else draft.step
     draft.advance(step, values, ctx.now)
     return "已收到位置。\n" + prompt(ctx, draft)
 
@@ -280,21 +298,22 @@ def take_evidence(ctx, draft):
     return done + "\n" + prompt(ctx, draft)
 
 
-def summary(ctx, draft):
+def summary(ctx, draft, title="请核对您的投诉："):
     values = draft.values
     category = category_by(ctx.config, values["category"])
-    lines = ["请核对您的投诉：", f"类别：{category['name']}"]
+    lines = [title, f"类别：{category['name']}"]
     if values.get("officer"):
         officer = Officer.get_or_none(Officer.id == values["officer"])
         lines.append(f"被投诉人：{officer.name}（{officer.cert_no}）" if officer else "被投诉人：不清楚")
     content = values.get("content", "")
-    lines.append("经过：" + (content if len(content) <= 200 else content[:199] + "…"))
+    lines.append("经过：" + ((content if len(content) <= 200 else content[:199] + "…") or "未填写"))
     if values.get("trip_ended_on"):
         lines.append(f"行程结束：{values['trip_ended_on']}")
     lines.append("地点：" + (values.get("location") or ("已发送位置" if values.get("lat") else "未填写")))
     evidence = Evidence.pending(submitter_of(ctx))
     lines.append(f"证据：{len(evidence)}件" if evidence else "证据：无")
-    lines.append("联系方式：" + (values.get("contact") or "匿名"))
+    lines.append("联系方式：" + (values.get("contact") or ("匿名" if "contact" in values or draft.step == "confirm"
+                                                         else "未填写")))
     return "\n".join(lines)
 
 
@@ -329,29 +348,48 @@ ONE_MESSAGE_LABELS = re.compile(r"(地点|地址|位置|联系方式|联系电�
 
 
 def file_in_one_message(ctx, text):
-    """`投诉 [类别] 经过… 地点：… 联系：…` — the whole complaint in one message."""
+    """`投诉 [类别] 经过… 地点：… 联系：…` — the whole complaint in one message: what was understood is
+    shown, what is missing (the place, a contact or 匿名) asked for, and nothing is filed before “提交”."""
     parts = ONE_MESSAGE_LABELS.split(text)
-    content, fields = parts[0].strip(), {}
+    content, values = parts[0].strip(), {"quick": True}
     for label, value in zip(parts[1::2], parts[2::2]):
-        fields["location" if label in ("地点", "地址", "位置") else "contact"] = value.strip(" ，,；;。")
+        value = value.strip(" ，,；;")
+        if label in ("地点", "地址", "位置"):
+            values["location"] = value[:500]
+        else:
+            values["contact"] = "" if plain(value) in ANONYMOUS_WORDS else value[:200]
     first, _, rest = content.partition(" ")
-    category = category_by(ctx.config, first)
+    category = category_by(ctx.config, plain(first))
     if category is not None and rest.strip():
         content = rest.strip()
     else:
         category = guess_category(ctx, content)
-    officer = None
+    values["category"] = category["code"]
     if category.get("officer"):
         cert = re.search(r"\d{6,}", content)
         officer = Officer.by_cert_no(cert.group()) if cert else None
-    try:
-        complaint = Complaint.file(ctx.config, ctx.now, category=category["code"], content=content,
-                                   officer=officer, location=fields.get("location", ""),
-                                   contact=fields.get("contact", ""), openid=ctx.openid, submitter=submitter_of(ctx))
-    except ComplaintError as exc:
-        return f"{exc}\n也可以只回复“投诉”，按提示一步步填写。"
-    ctx.push_after_reply = True  # staff hear of it at once (notices/outbox.py)
-    return filed_text(complaint)
+        values["officer"] = officer.id if officer else None
+    if len(plain(content)) >= 5:
+        values["content"] = content[:2000]
+    draft = ComplaintDraft.begin(ctx.openid, next_step(ctx, values, "confirm"), values, ctx.now)
+    if draft.step == "confirm":
+        return prompt(ctx, draft)
+    return summary(ctx, draft, title="已记下您的投诉（还没有提交）：") + "\n\n还需要：" + prompt(ctx, draft)
+
+
+def next_step(ctx, values, usual):
+    """After a step of a one-message complaint, the first part still missing (else 核对); otherwise `usual`."""
+    if not values.get("quick"):
+        return usual
+    if not values.get("content"):
+        return "content"
+    if rules_of(ctx.config, values["category"]).get("filing_limit") and "trip_ended_on" not in values:
+        return "trip"
+    if not values.get("location") and not values.get("lat") and not values.get("location_skipped"):
+        return "location"
+    if "contact" not in values:
+        return "contact"
+    return "confirm"
 
 
 def guess_category(ctx, content):
@@ -367,6 +405,7 @@ def guess_category(ctx, content):
 # -- complainants: progress and rating --------------------------------------------------------
 @router.keyword("查询", "投诉查询", "我的投诉", "进度")
 @router.click("COMPLAINT_QUERY")
+@router.intent("progress")  # "查进度", "我的投诉怎么样了"
 def query(ctx, arg=""):
     """`查询 编号`: status and answer, only for the openid that filed it; `查询` lists one's own."""
     match = TICKET_RE.search(arg or "")
@@ -409,7 +448,7 @@ def rate(ctx, arg=""):
     complaint = Complaint.by_ticket(match.group()) if match else None
     if complaint is None or complaint.openid != ctx.openid:
         return "请回复“评价 编号 满意”（或基本满意、不满意），编号见办结通知。"
-    satisfaction = arg[match.end():].strip()
+    satisfaction = plain(arg[match.end():])
     try:
         complaint.rate(ctx.now, ctx.config, satisfaction)
     except ComplaintError as exc:
@@ -422,7 +461,8 @@ SECTION = "投诉"
 
 
 def ticket_and_rest(rest):
-    ticket, _, more = rest.partition(" ")
+    ticket, more = (rest.split(None, 1) + ["", ""])[:2]
+    ticket = plain(ticket)
     complaint = Complaint.by_ticket(ticket)
     if complaint is None:
         raise ComplaintError(f"没有找到编号为“{ticket[:20]}”的投诉，请核对。")
@@ -433,9 +473,17 @@ def ticket_and_rest(rest):
 @read_only
 def cmd_todo(ctx, staff, rest):
     todo = Complaint.todo(staff)
-    if not todo:
-        return "目前没有待办投诉。"
-    return Paged(f"待办投诉{len(todo)}件（按期限排序）：", [todo_block(ctx, c) for c in todo])
+    limits = [case_limit_block(*row) for row in cases.todo(ctx.config, staff, ctx.now.date())]
+    if not todo and not limits:
+        return "目前没有待办投诉，也没有在办案件的期限。"
+    title = f"待办投诉{len(todo)}件、案件期限{len(limits)}项（按期限排序）："
+    return Paged(title, [todo_block(ctx, c) for c in todo] + limits)
+
+
+def case_limit_block(case, limit, left):
+    """A case's running limit (models/cases.py `deadlines`): 90 days, 先行登记保存, 查封扣押, review."""
+    when = f"已超期{-left}个工作日" if left < 0 else f"剩{left}个工作日"
+    return f"案件 {case.number}　{case.party_name}\n{limit.name}：{limit.due:%m月%d日}（{when}，{limit.source}）"
 
 
 def todo_block(ctx, complaint):
@@ -475,7 +523,8 @@ def cmd_accept(ctx, staff, rest):
     complaint, _ = ticket_and_rest(rest)
     complaint.accept(staff, ctx.now, ctx.config)
     ctx.push_after_reply = True
-    return f"已受理 {complaint.ticket}，答复期限{complaint.answer_due:%Y年%m月%d日}。下一步：#转办 {complaint.ticket} 证号"
+    steps = complaint.next_steps(staff, ("assign", "answer"))
+    return f"已受理 {complaint.ticket}，答复期限{complaint.answer_due:%Y年%m月%d日}。" + (f"下一步：{steps}。" if steps else "")
 
 
 @router.staff("不予受理", "#不予受理 编号 理由", SECTION)
@@ -500,7 +549,9 @@ def cmd_answer(ctx, staff, rest):
     complaint, text = ticket_and_rest(rest)
     complaint.reply(staff, ctx.now, ctx.config, text)
     ctx.push_after_reply = True
-    return f"已答复 {complaint.ticket}，答复已发送投诉人。下一步：#办结 {complaint.ticket}"
+    steps = complaint.next_steps(staff, ("close",))
+    return (f"已答复 {complaint.ticket}，答复已发送投诉人。"
+            + (f"下一步：{steps}。" if steps else "受理员将办结并回访。"))
 
 
 @router.staff("办结", "#办结 编号", SECTION)
@@ -515,5 +566,6 @@ def cmd_close(ctx, staff, rest):
 def cmd_visit(ctx, staff, rest):
     complaint, more = ticket_and_rest(rest)
     satisfaction, _, note = more.partition(" ")
+    satisfaction = plain(satisfaction)
     complaint.rate(ctx.now, ctx.config, satisfaction, staff=staff, note=note)
     return f"已记录 {complaint.ticket} 的回访：{satisfaction}。"

@@ -3,7 +3,7 @@ from urllib.parse import quote
 
 from handlers.wechat.cache import cached_answer
 from handlers.wechat.paging import Paged
-from handlers.wechat.router import read_only, router
+from handlers.wechat.router import plain, read_only, router
 from models import Bureau, EnforcementItem, FlowStep, InspectionItem, Officer, laws
 
 HELP_TEXT = (
@@ -64,6 +64,7 @@ def officer_block(officer, today):
 @router.click("OFFICERS")
 @cached_answer
 def officers(ctx, arg=""):
+    arg = plain(arg)
     found = Officer.search(arg)
     if arg and not found:
         return f"没有找到姓名或证号包含“{arg}”的执法人员。请核对后重试，或拨打本局电话核实。"
@@ -86,6 +87,7 @@ def item_block(item):
 @router.click("ITEMS")
 @cached_answer
 def items(ctx, arg=""):
+    arg = plain(arg)
     if arg:
         return search_items(ctx, arg)
     found = EnforcementItem.search("")
@@ -96,9 +98,9 @@ def items(ctx, arg=""):
     return Paged(title, blocks, page_link(ctx, "/items"))
 
 
-@router.text_fallback
 @cached_answer
 def search_items(ctx, text):
+    """Items whose entries contain every word of `text` (执法事项 网吧); free questions: handlers/wechat/answers.py."""
     found = EnforcementItem.search(text)
     if not found:
         return NOT_FOUND.format(text=text[:20])
@@ -110,18 +112,20 @@ def search_items(ctx, text):
 @router.click("INSPECTIONS")
 @cached_answer
 def inspections(ctx, arg=""):
-    blocks = [
-        f"【{i.name}】\n抽查主体：{i.subject}\n依据：{i.basis}\n对象：{i.target}\n内容：{i.content}\n"
-        f"比例：{i.ratio}；方式：{i.method}；频次：{i.frequency}"
-        for i in InspectionItem.select().order_by(InspectionItem.seq)
-    ]
+    blocks = [inspection_block(i) for i in InspectionItem.select().order_by(InspectionItem.seq)]
     return Paged("《随机抽查事项清单》", blocks, page_link(ctx, "/inspections"))
+
+
+def inspection_block(i):
+    return (f"【{i.name}】\n抽查主体：{i.subject}\n依据：{i.basis}\n对象：{i.target}\n内容：{i.content}\n"
+            f"比例：{i.ratio}；方式：{i.method}；频次：{i.frequency}")
 
 
 @router.keyword("执法流程", "流程")
 @router.click("FLOWS")
 @cached_answer
 def flows(ctx, arg=""):
+    arg = plain(arg)
     categories = FlowStep.categories()
     chosen = [c for c in categories if arg and arg in c] or categories
     steps = {}  # one query for all the steps, not one per category

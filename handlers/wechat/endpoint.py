@@ -181,9 +181,13 @@ def answer(ctx, wechat):
     message = ctx.message
     key = InboundMessage.dedup_key(message)
     try:
+        # A retry's stored reply, and whether a hook claims the user's messages: one round trip.
+        stored, ctx.user_rows = InboundMessage.first_look(key, message.source, router.claiming_columns(ctx))
+        if stored is not None:
+            return stored
         if router.is_read_only(ctx):
             reply, g.batch_full = InboundMessage.answer_read_only(
-                key, message.source, lambda: render_reply(ctx, router.dispatch_tables))
+                key, message.source, lambda: render_reply(ctx, router.dispatch_tables), looked_up=True)
         else:
             reply = InboundMessage.answer_once(key, message.source, lambda: render_reply(ctx, router.dispatch),
                                                wechat["retry_wait_seconds"])

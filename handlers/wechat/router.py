@@ -10,6 +10,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import partial
 
+from models.delivery import InboundMessage
+
 
 def read_only(func):
     """Mark a handler that writes nothing (reads only), so its answer needs no transaction.
@@ -36,16 +38,49 @@ class Context:
     # Set by a handler that queued messages (a complaint filed, a staff action): the endpoint sends
     # them once the reply is out (notices/outbox.py).
     push_after_reply: bool = False
+    # (table, column) -> whether this user has a row there, looked up with the delivery (endpoint.answer)
+    user_rows: dict = None
 
     @property
     def openid(self):
         return self.message.source
 
+    def user_has_row(self, column):
+        """Whether this user has a row in `column`'s table: as looked up with the delivery, or asked now."""
+        known = (self.user_rows or {}).get(InboundMessage.column_key(column))
+        if known is None:
+            _, rows = InboundMessage.first_look(None, self.openid, [column])
+            known = rows[InboundMessage.column_key(column)]
+        return known
+
+
+# Full-width letters, digits, space and ＃ typed on a phone become their ASCII forms; punctuation stays
+# as written ("经核查，…处理。" is stored, replied and pushed exactly so).
+TEXT_FOLD = str.maketrans({0x3000: " ", 0xFF03: "#",
+                           **{c: c - 0xFEE0 for r in ((0xFF10, 0xFF1A), (0xFF21, 0xFF3B), (0xFF41, 0xFF5B))
+                              for c in range(*r)}})
+EDGE_PUNCTUATION = "?？!！。.,，;；:：、~～…·'\"“”‘’()（）[]【】<>《》 \t\r\n"
+
 
 def normalize(text):
-    """Fold full-width characters and surrounding punctuation so "执法人员　张三？" finds 执法人员."""
-    text = unicodedata.normalize("NFKC", text or "").strip()
-    return text.strip("?？!！。.,，;； ")
+    """The message as handlers get it: full-width letters, digits and spaces folded, ends trimmed;
+    its punctuation kept, since what a citizen or a clerk wrote is stored and sent as written."""
+    return (text or "").translate(TEXT_FOLD).strip()
+
+
+def plain(text):
+    """`text` without the punctuation around it, for looking things up ("执法人员　张三？" → 张三)."""
+    return normalize(text).strip(EDGE_PUNCTUATION)
+
+
+def match_form(text):
+    """A same-length form of normalized `text` to compare with keywords: each character in its NFKC
+    form (？→?, Ｋ→K) where that is one character, lower case."""
+    folded = []
+    for char in text:
+        form = unicodedata.normalize("NFKC", char)
+        folded.append(form.lower() if len(form) == 1 else char)
+    return "".join(folded)
 
 
 class Router:
@@ -59,6 +94,8 @@ class Router:
         self.interceptors = []
         self.staff_commands = {}  # "#受理 …" -> func(ctx, staff, rest)
         self.staff_help = {}  # section -> usage lines, for #帮助
+        self.intents = {}  # intent name -> handler(ctx, arg)
+        self.understanders = []  # (func(ctx, text) -> (intent, arg) | None, before_keywords)
         self._sorted = {}
 
     # -- registration -------------------------------------------------------------------------
@@ -91,22 +128,44 @@ class Router:
             return func
         return decorator
 
+    def intent(self, *names):
+        """What a text means when no keyword says it (a greeting, "我想投诉"), as an understander found."""
+        return self._register(self.intents, names)
+
+    def understand(self, before_keywords=False):
+        """A function `func(ctx, text) -> (intent name, arg) or None` that reads free text.
+
+        One `before_keywords` sees the text before the keyword table (so "投诉电话是多少" can be a
+        question rather than a complaint "电话是多少"); the others only text no keyword took. They read
+        only; the intent's handler does the rest.
+        """
+        def decorator(func):
+            self.understanders.append((func, before_keywords))
+            return func
+        return decorator
+
     def text_fallback(self, func):
         self.fallback = func
         return func
 
-    def intercept(self, claims):
+    def intercept(self, claims_users_in):
         """A hook that takes a non-event message before the tables, as `func(ctx, proceed)`.
 
-        `claims(ctx)` says, reading only, whether the hook wants this message: an ongoing dialogue
-        (a complaint being filed) takes all of one user's messages this way. `proceed()` hands the
-        message on to the ordinary dispatch and returns its answer.
+        It claims the messages of every user who has a row in the table of `claims_users_in` (a field
+        holding openids): an ongoing dialogue (a complaint being filed) takes all of one user's messages
+        this way. The endpoint asks for those rows in the same round trip as the delivery's stored reply
+        (`InboundMessage.first_look`): on PostgreSQL each question is a wait for the server (make bench).
+        `proceed()` hands the message on to the ordinary dispatch and returns its answer.
         """
         def decorator(func):
-            func.claims = claims
+            func.claims_users_in = claims_users_in
             self.interceptors.append(func)
             return func
         return decorator
+
+    def claiming_columns(self, ctx):
+        """The columns whose rows would let a hook claim this message (none for an event)."""
+        return [] if ctx.message.type == "event" else [hook.claims_users_in for hook in self.interceptors]
 
     @staticmethod
     def _register(table, names):
@@ -131,7 +190,7 @@ class Router:
         Such an answer needs no transaction of its own (see InboundMessage.answer_read_only), and is
         then computed by `dispatch_tables`, since no hook wanted it.
         """
-        if ctx.message.type != "event" and any(hook.claims(ctx) for hook in self.interceptors):
+        if any(ctx.user_has_row(column) for column in self.claiming_columns(ctx)):
             return False
         handler, args = self.resolve(ctx)
         if handler is None:
@@ -157,17 +216,34 @@ class Router:
     def _resolve(self, ctx):
         message = ctx.message
         if message.type == "text":
-            return self._resolve_text(normalize(message.content))
+            return self._resolve_text(ctx, normalize(message.content))
         if message.type == "event":
             return self._resolve_event(message)
         return self.message_types.get(message.type) or self.message_types.get("*"), ()
 
-    def _resolve_text(self, text):
-        lowered = text.lower()
+    def _resolve_text(self, ctx, text):
+        understood = self._understood(ctx, text, before_keywords=True)
+        if understood:
+            return understood
+        folded = match_form(text)
+        lead = len(folded) - len(folded.lstrip(EDGE_PUNCTUATION))
+        body = folded[lead:]
         for word in self._longest_first(self.keywords):
-            if lowered.startswith(word):
-                return self.keywords[word], (text[len(word):].strip(),)
-        return self.fallback, (text,)
+            if body.startswith(word):
+                return self.keywords[word], (text[lead + len(word):].strip(),)
+        return self._understood(ctx, text, before_keywords=False) or (self.fallback, (text,))
+
+    def keyword_at(self, folded):
+        """The longest keyword `folded` (a match_form text) starts with, or None."""
+        return next((w for w in self._longest_first(self.keywords) if folded.startswith(w)), None)
+
+    def _understood(self, ctx, text, before_keywords):
+        for func, early in self.understanders:
+            if early == before_keywords:
+                found = func(ctx, text)
+                if found and found[0] in self.intents:
+                    return self.intents[found[0]], (found[1],)
+        return None
 
     def _resolve_event(self, message):
         scene = self._scene_of(message)

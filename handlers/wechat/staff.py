@@ -25,7 +25,7 @@ def staff_command(ctx, arg=""):
     if staff is None:
         log.warning("staff command refused for non-staff openid %s: %s", ctx.openid, text[:40])
         return router.fallback(ctx, text) if router.fallback else None
-    name, _, rest = arg.partition(" ")
+    name, rest = (arg.split(None, 1) + ["", ""])[:2]
     command = router.staff_commands.get(name)
     if command is None:
         return staff_help()

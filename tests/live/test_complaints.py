@@ -21,7 +21,11 @@ def test_concurrent_duplicate_deliveries_file_one_complaint(live_server):
     status, _ = post_message(url, config, inbound_xml("o_live_clerk", text="#帮助"))  # opens the 48 h window
     assert status == 200
 
-    xml = inbound_xml("o_live_citizen", text="投诉 网吧 某网吧深夜接纳未成年人上网，不登记身份证。", msg_id=9100000000000001)
+    # A one-message complaint is shown back first; "提交" files it — that is the delivery repeated.
+    status, text = post_message(url, config, inbound_xml(
+        "o_live_citizen", text="投诉 网吧 某网吧深夜接纳未成年人上网，不登记身份证。地点：某网吧 联系：匿名"))
+    assert status == 200 and "确认无误请回复“提交”" in text
+    xml = inbound_xml("o_live_citizen", text="提交", msg_id=9100000000000001)
     barrier, replies = threading.Barrier(6), []
 
     def deliver(encrypt):

@@ -6,6 +6,7 @@ import sqlite3
 import subprocess
 import sys
 import wave
+from pathlib import Path
 
 import pytest
 from peewee import DatabaseError
@@ -52,7 +53,8 @@ INSPECTION = {"place": "大沁他拉镇某网吧", "started": "2026-09-01 21:10"
 
 
 def open_case(config, day=1):
-    return cases.open_case(config, party={"kind": "法人或其他组织", "name": "奈曼旗星空网吧"}, handlers=[A, B], by=A,
+    return cases.open_case(config, party={"kind": "法人或其他组织", "name": "奈曼旗星空网吧", "address": "大沁他拉镇某街1号"},
+                           handlers=[A, B], by=A,
                            data={"item_code": "CF-002", "source": "投诉举报", "facts": "群众举报接纳未成年人",
                                  "approver": "局长 张某"}, at=at(day))
 
@@ -66,14 +68,15 @@ def with_audio(config, case, tmp_path, step="现场检查", day=1):
 def run_to_decision(config, case, tmp_path):
     audio = with_audio(config, case, tmp_path)
     cases.record_step(config, case.number, "现场检查", INSPECTION, by=A, attachments=[audio], at=at(1, 22))
-    cases.record_step(config, case.number, "审核", {"reviewer": "法制审核员 李某", "major": False, "result": "通过",
-                                                  "opinion": "事实清楚"}, by=C, at=at(3))
+    cases.record_step(config, case.number, "拟决定", {"report": "调查终结", "penalty": "警告，罚款5000元", "fine_yuan": 5000,
+                                                   "level": "一般", "reasoning": "按裁量基准一般档次"}, by=A, at=at(3))
     cases.record_step(config, case.number, "告知", {"notice_no": "奈文旅告〔2026〕1号", "facts": "接纳未成年人",
                                                   "basis": "第三十一条", "proposed": "警告，罚款5000元",
                                                   "served_on": "2026-09-04"}, by=A, at=at(4))
 
 
-DECISION = {"decision_no": "奈文旅罚〔2026〕1号", "facts": "接纳未成年人", "basis": "第三十一条", "penalty": "警告，罚款5000元",
+DECISION = {"decision_no": "奈文旅罚〔2026〕1号", "facts": "接纳未成年人", "evidence": "现场检查笔录及录音",
+            "statement": "当事人未提出陈述申辩", "basis": "第三十一条", "penalty": "警告，罚款5000元",
             "fine_yuan": 5000, "decided_on": "2026-09-14"}
 
 
@@ -82,8 +85,8 @@ def test_a_case_runs_its_steps_in_order(config, tmp_path):
     assert case.number == "奈文旅立字〔2026〕第1号"
     with pytest.raises(cases.CaseError, match="先告知当事人"):
         cases.record_step(config, case.number, "决定", DECISION, by=A, at=at(2))
-    with pytest.raises(cases.CaseError, match="审核前须有调查取证"):
-        cases.record_step(config, case.number, "审核", {}, by=A, at=at(2))
+    with pytest.raises(cases.CaseError, match="拟决定前须有调查取证"):
+        cases.record_step(config, case.number, "拟决定", {}, by=A, at=at(2))
     run_to_decision(config, case, tmp_path)
     early = dict(DECISION, decided_on="2026-09-08")
     with pytest.raises(cases.CaseError, match="5个工作日"):
@@ -333,7 +336,8 @@ def test_one_changed_byte_is_named(signed_copy, tmp_path):
 def test_a_forged_hash_column_still_fails_against_the_head(signed_copy, tmp_path):
     conn, _, copy_config = signed_copy
     body = conn.execute("SELECT body FROM ledger_entry WHERE seq = 5").fetchone()[0]
-    changed = body.replace("通过".encode(), "驳回".encode())
+    changed = body.replace("一般".encode(), "严重".encode())
+    assert changed != body
     from models import merkle
 
     conn.execute("UPDATE ledger_entry SET body = ?, leaf_hash = ? WHERE seq = 5", (changed, merkle.leaf_hash(changed)))
@@ -487,8 +491,16 @@ def test_standard_documents_carry_the_entry_hash(config, tmp_path):
     assert leaf in doc.sections[0].footer.paragraphs[0].text
     text = "\n".join(p.text for p in doc.paragraphs) + "".join(c.text for r in doc.tables[0].rows for c in r.cells)
     assert "行政处罚决定书" in text and "奈文旅罚〔2026〕1号" in text and "行政复议" in text
+    # 第五十九条's elements, the payment, the 第七十二条 cap and the 陈述申辩 outcome
+    for element in ("大沁他拉镇某街1号", "现场检查笔录及录音", "15日内", "不得超出罚款的数额", "当事人未提出陈述申辩",
+                    "行政诉讼", "6个月内"):
+        assert element in text, element
+    assert "应当先申请行政复议" not in text  # 复议前置 is for 当场处罚 (复议法 第二十三条)
+    assert round(doc.sections[0].page_width.mm) == 210 and round(doc.sections[0].page_height.mm) == 297  # A4
     pdf = store.path_for(pdf_entry.content["data"]["sha256"]).read_bytes()
-    assert pdf.startswith(b"%PDF-") and b"STSong-Light" in pdf
+    assert pdf.startswith(b"%PDF-")
+    if Path(config["documents"]["font_path"]).exists():  # `make test` installs it (fonts-wqy-microhei)
+        assert b"/FontFile2" in pdf and b"STSong-Light" not in pdf  # the subset is embedded
     assert pdf_entry.content["data"]["mime"] == "application/pdf"
     report = verify_log([], _key(config), store)
     assert report.ok and report.files_checked == 3

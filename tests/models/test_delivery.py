@@ -129,3 +129,19 @@ def test_zero_seconds_records_before_the_reply(database_url, fake_wechat):
     query = signed_query(TOKEN, int(app.config["CLOCK"]()), "1")
     app.test_client().post("/wechat", query_string=query, data=inbound_xml("o_now", text="帮助", msg_id=5))
     assert InboundMessage.batch.pending() == 0 and rows() == 1
+
+
+def test_a_full_batch_is_written_by_the_request_on_sqlite_and_at_once_by_the_writer_on_postgresql(app):
+    """On PostgreSQL writing a batch is a wait for the server: the writer thread waits, not a request."""
+    from models import is_sqlite
+
+    batch = RecordBatch(seconds=60, size=2)  # nothing is written because time passed
+    assert batch.add(InboundMessage.row("m:o_full:1", "o_full", "<xml/>", None)) is False
+    full = batch.add(InboundMessage.row("m:o_full:2", "o_full", "<xml/>", None))
+    if is_sqlite():
+        assert full is True and rows() == 0  # the request writes it once its reply is out
+        assert batch.flush() == 2
+    else:
+        assert full is False
+        wait_until(lambda: rows() == 2, 5, "the writer did not write the full batch")
+    assert rows() == 2 and batch.pending() == 0

@@ -8,6 +8,7 @@ import yaml
 
 import settings
 from models import laws
+from models.answers import faq_rows_from_yaml
 from models.seed import load_seed
 from tests.conftest import ROOT
 
@@ -25,6 +26,8 @@ def statements():
     found += [(f"救济 {r['name']}", r["source"]) for r in CONFIG["remedy"]]
     for code, rules in CONFIG["complaints"]["rules"].items():
         found += [(f"投诉规则 {code}/{limit}", rules[limit]["source"]) for limit in ("accept", "answer")]
+    # The FAQ's answers that rest on a law (the others name the bureau's published record).
+    found += [(f"问答 {row['key']}", row["source"]) for _, row in faq_rows_from_yaml() if "《" in row["source"]]
     return found
 
 

@@ -79,10 +79,14 @@ def test_entries_are_recorded_by_the_case_handlers_or_a_role_allowed(config):
     assert ledger.size() == before  # nothing written by any refusal
 
     cases.record_step(config, case.number, "现场检查", INSPECTION, by=A, at=NOW)  # a handler of the case
-    with pytest.raises(cases.CaseError, match="记录法制审核的权限：需要负责人或法制审核员角色"):
+    with pytest.raises(cases.CaseError, match="记录法制审核的权限：需要法制审核员角色"):
         cases.record_step(config, case.number, "审核", REVIEW, by=C, at=NOW)
-    person(None, "白斯琴", "法制审核员", C)
-    cases.record_step(config, case.number, "审核", REVIEW, by=C, at=NOW)  # the reviewer, on any case
+    person(None, "白斯琴", "法制审核员", C).qualify("A20211505250003", dt.date(2023, 6, 15))
+    with pytest.raises(cases.CaseError, match="审核前须由承办人员提请审核"):  # the reviewer, on any case, once submitted
+        cases.record_step(config, case.number, "审核", REVIEW, by=C, at=NOW)
+    head = person(None, "其木格", "负责人", "15052501008")
+    with pytest.raises(cases.CaseError, match="记录法制审核的权限：需要法制审核员角色（您是负责人）"):
+        cases.record_step(config, case.number, "审核", REVIEW, by=head.cert_no, at=NOW)  # the head decides, not reviews
     with pytest.raises(cases.CaseError, match="记录案件环节的权限"):  # but only 审核
         cases.record_step(config, case.number, "告知", {}, by=C, at=NOW)
     person(None, "孟根其其格", "负责人", E)
@@ -131,6 +135,7 @@ def test_staff_command_line(config, database_url, monkeypatch):
     assert "法制审核员\t白斯琴 证号15052501003\t（未关联微信）" in listed and "受理员\t张丽\to_clerk" in listed
     roles = runner.invoke(bot.cli, ["staff", "roles"]).output
     assert "法制审核员：查看案件、记录法制审核" in roles and "本案承办人员：记录案件环节" in roles
+    assert "本案承办人员：记录法制审核" not in roles and "本案承办人员须回避：记录法制审核" in roles
     assert runner.invoke(bot.cli, ["staff", "remove", "张丽"]).exit_code == 0
     db.connect(reuse_if_open=True)
     assert Staff.by_openid("o_clerk") is None and Staff.find("张丽") is None

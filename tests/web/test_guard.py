@@ -135,3 +135,10 @@ def test_without_secret_key_one_is_made_once_and_kept(tmp_path):
     assert len(first) >= 40 and secret_key(config) == first  # every worker reads the same
     assert (tmp_path / "keys" / "secret_key").stat().st_mode & 0o077 == 0  # this user only
     assert secret_key({"server": {"secret_key": "from-the-environment"}}) == "from-the-environment"
+
+
+def test_wrong_staff_passwords_on_the_review_report_count_too(app, client):
+    app.config["SANXIANG"]["badges"]["staff_token"] = "s3cret-staff"
+    auth = base64.b64encode(b"staff:guess").decode()
+    codes = [client.get("/staff/reviews", headers={"Authorization": f"Basic {auth}"}).status_code for _ in range(11)]
+    assert codes == [401] * 10 + [429]

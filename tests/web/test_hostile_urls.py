@@ -14,7 +14,8 @@ from tests.conftest import make_config
 PATHS = ["/", "/subject", "/items", "/inspections", "/officers", "/flows", "/basis", "/remedy", "/text-size",
          "/complaints/new", "/complaints/status", "/open311/v2/services.json", "/open311/v2/requests.json",
          "/open311/v2/requests/{x}.json", "/ledger/", "/ledger/heads.txt", "/ledger/pubkey.pem",
-         "/ledger/proof/{x}.json", "/ledger/consistency", "/v/{x}", "/v-photo/{x}", "/staff/badges", "/{x}"]
+         "/ledger/proof/{x}.json", "/ledger/consistency", "/v/{x}", "/v-photo/{x}", "/staff/badges", "/{x}",
+         "/draws/", "/draws/{x}", "/draws/{x}/result.json", "/draws/1/{x}.json", "/draws/{x}/commitment-proof.json"]
 KEYS = ["q", "page", "first", "second", "api_key", "status", "service_code", "start_date", "end_date", "lat",
         "long", "ticket", "code", "next", "large", "days", "officer", "category", "content", "form_token",
         "service_request_id", "description", "address_string", "email", "csrf_token"]
@@ -71,6 +72,7 @@ def hostile_app(tmp_path_factory):
 @pytest.mark.parametrize("method,path,params,status", [
     ("GET", "/ledger/proof/99999999999999999999.json", {}, 404),
     ("GET", "/ledger/consistency", {"first": "1", "second": str(10**30)}, 404),
+    ("GET", "/draws/99999999999999999999", {}, 404),
     ("POST", "/open311/v2/requests.json", {"api_key": "钥匙", "service_code": "performance"}, 403),
     ("GET", "/open311/v2/requests.json", {"api_key": "钥匙"}, 200),
 ])

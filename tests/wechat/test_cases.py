@@ -73,7 +73,7 @@ def test_staff_list_record_and_correct_steps(officer, staff_app, tmp_path):
 
     audio = add_audio(staff_app, tmp_path)
     done = officer.say(f"{INSPECT} 附件={audio}")
-    assert "已记录：2026-1 现场检查" in done and "记录人包海龙" in done and "审核" in done
+    assert "已记录：2026-1 现场检查" in done and "记录人包海龙" in done and "拟决定" in done
     with db.connection_context():
         [(seq, step, data)] = [s for s in case.file().steps() if s[1] == "现场检查"]
         entry = ledger.LedgerEntry.get(ledger.LedgerEntry.seq == seq)
@@ -82,10 +82,12 @@ def test_staff_list_record_and_correct_steps(officer, staff_app, tmp_path):
     assert entry.content["at"] == NOW.isoformat()
 
     assert "先告知当事人" in officer.say("#记录 2026-1 决定 决定书文号=奈文旅罚〔2026〕1号")
-    assert "审核结论" in officer.say("#记录 2026-1 审核 审核人员=法制审核员 李某 是否重大执法决定=否")
-    assert "没有字段“颜色”" in officer.say("#记录 2026-1 审核 颜色=红")
-    assert "已记录" in officer.say("#记录 2026-1 审核 审核人员=法制审核员 李某 是否重大执法决定=否 审核结论=通过 "
-                                   "审核意见=事实清楚，证据确凿")
+    assert "缺少：调查终结报告" in officer.say("#记录 2026-1 拟决定 拟处罚内容=警告 裁量档次=一般 裁量理由=首次违法")
+    assert "没有字段“颜色”" in officer.say("#记录 2026-1 拟决定 颜色=红")
+    assert "法制审核请用 #审核" in officer.say("#记录 2026-1 审核 审核结论=通过 审核意见=事实清楚")
+    proposed = officer.say("#记录 2026-1 拟决定 调查终结报告=事实清楚 拟处罚内容=警告，罚款5000元 罚款金额=5000 "
+                           "裁量档次=一般 裁量理由=首次违法，接纳3人")
+    assert "已记录" in proposed and "提请审核" in proposed
 
     assert "须写明理由" in officer.say(f"#更正 2026-1 {seq} 检查地点=大沁他拉镇某网吧2号门")
     fixed = officer.say(f"#更正 2026-1 {seq} 检查地点=大沁他拉镇某网吧2号门 理由=门牌号记录有误，据现场照片更正")

@@ -154,28 +154,58 @@ def test_dialogue_state_survives_a_new_app(citizen, app, database_url, fake_wech
     assert complaint.category == "导游" and complaint.contact == "" and complaint.location == ""
 
 
-def test_one_message_complaint(citizen):
+def file_quick(citizen, text, **kwargs):
+    """A one-message complaint: answer what it asks for (跳过 the trip and place, 匿名), then 提交."""
+    reply = citizen.say(text)
+    for _ in range(4):
+        if "确认无误请回复“提交”" in reply:
+            break
+        reply = citizen.say("跳过" if ("行程" in reply or "在哪里发生" in reply) else "匿名")
+    return citizen.say("提交", **kwargs)
+
+
+def test_one_message_complaint_shows_what_was_understood_and_asks_for_what_is_missing(citizen):
     reply = citizen.say("投诉 旅行社 组织199元低价游，到了以后强迫购物。地点：大沁他拉镇某旅行社 联系：李女士 13900001111")
-    assert "提交成功" in reply
+    assert "还没有提交" in reply and "类别：旅行社" in reply and "经过：组织199元低价游，到了以后强迫购物。" in reply
+    assert "地点：大沁他拉镇某旅行社" in reply and "行程是哪天结束" in reply and complaints() == []
+    reply = citizen.say("11月20日")
+    assert "确认无误请回复“提交”" in reply and "联系方式：李女士 13900001111" in reply
+    assert "提交成功" in citizen.say("提交")
     [complaint] = complaints()
-    assert complaint.category == "旅行社" and complaint.content.startswith("组织199元低价游")
+    assert complaint.category == "旅行社" and complaint.content == "组织199元低价游，到了以后强迫购物。"
     assert complaint.location == "大沁他拉镇某旅行社" and complaint.contact == "李女士 13900001111"
+
     reply = citizen.say("投诉 那家KTV凌晨三点还在营业，音乐很吵")
-    assert "提交成功" in reply and complaints()[-1].category == "娱乐场所"
+    assert "类别：娱乐场所" in reply and "在哪里发生" in reply
+    reply = citizen.say("大沁他拉镇某KTV。")
+    assert "请留下姓名和电话" in reply
+    reply = citizen.say("匿名")
+    assert "地点：大沁他拉镇某KTV。" in reply and "联系方式：匿名" in reply
+    assert "提交成功" in citizen.say("提交")
+    assert complaints()[-1].category == "娱乐场所" and complaints()[-1].contact == ""
     assert "投诉举报渠道" in citizen.say("投诉方式")
-    assert "提交成功" in citizen.say("投诉 执法人员 证号15052501002的执法人员检查时索要好处费")
+    assert "提交成功" in file_quick(citizen, "投诉 执法人员 证号15052501002的执法人员检查时索要好处费")
     assert complaints()[-1].officer.name == "王雅琴"
 
 
+def test_help_inside_the_dialogue_says_where_one_is_and_how_to_go_on(citizen):
+    citizen.say("投诉")
+    citizen.say("网吧")
+    reply = citizen.say("帮助")
+    assert "说明经过" in reply and "取消" in reply and "请描述发生了什么" in reply
+    assert "请描述发生了什么" not in citizen.say("网吧晚上让小学生进去玩游戏。")
+
+
 def test_retried_delivery_files_one_complaint(citizen):
-    first = citizen.say("投诉 网吧 网吧接纳未成年人上网", msg_id=777001)
-    again = citizen.say("投诉 网吧 网吧接纳未成年人上网", msg_id=777001)
-    assert first == again and len(complaints()) == 1
+    citizen.say("投诉 网吧 网吧接纳未成年人上网 地点：某网吧 联系：匿名")
+    first = citizen.say("提交", msg_id=777001)
+    again = citizen.say("提交", msg_id=777001)
+    assert "提交成功" in first and first == again and len(complaints()) == 1
 
 
 def test_daily_limit(citizen, app):
     for i in range(5):
-        assert "提交成功" in citizen.say(f"投诉 网吧 第{i + 1}次反映网吧接纳未成年人")
+        assert "提交成功" in file_quick(citizen, f"投诉 网吧 第{i + 1}次反映网吧接纳未成年人")
     reply = citizen.say("投诉 网吧 第6次反映网吧接纳未成年人")
     assert "今天已提交5件" in reply and "12318" in reply
     assert "今天已提交5件" in citizen.say("投诉")
@@ -251,7 +281,7 @@ def test_non_staff_hash_commands_get_the_public_answer_and_are_logged(wechat_use
 def test_rejection_with_reason_outside_the_window_uses_a_template(citizen, app, client, fake_wechat):
     app.config["SANXIANG"]["complaints"]["notify"]["template_id"] = "TPL_STATUS"
     make_staff("o_clerk", "张丽", "受理员")
-    citizen.say("投诉 其他 三年前的一次演出票价太贵")
+    file_quick(citizen, "投诉 其他 三年前的一次演出票价太贵")
     ticket = complaints()[0].ticket
     clerk = WeChatUser(client, app, "o_clerk")
     assert "理由" in clerk.say(f"#不予受理 {ticket}")
@@ -273,7 +303,7 @@ def test_rejection_with_reason_outside_the_window_uses_a_template(citizen, app, 
 def test_outbox_is_sent_once(citizen, app, client, fake_wechat):
     make_staff("o_clerk", "张丽", "受理员")
     WeChatUser(client, app, "o_clerk").say("#帮助")
-    citizen.say("投诉 网吧 网吧接纳未成年人上网")
+    file_quick(citizen, "投诉 网吧 网吧接纳未成年人上网")
     drain(app)
     drain(app)
     assert len(sent_texts(fake_wechat, "o_clerk")) == 1
@@ -284,9 +314,10 @@ def test_outbox_is_sent_once(citizen, app, client, fake_wechat):
 def test_queued_messages_go_out_after_the_response(citizen, app, client, fake_wechat):
     make_staff("o_clerk", "张丽", "受理员")
     WeChatUser(client, app, "o_clerk").say("#帮助")
+    citizen.say("投诉 网吧 网吧接纳未成年人上网 地点：某网吧 联系：匿名")
     response = citizen.post(xmltodict.unparse({"xml": {
         "ToUserName": "gh_sanxiang", "FromUserName": citizen.openid, "CreateTime": int(app.config["CLOCK"]()),
-        "MsgType": "text", "Content": "投诉 网吧 网吧接纳未成年人上网", "MsgId": 5550001}}, full_document=False))
+        "MsgType": "text", "Content": "提交", "MsgId": 5550001}}, full_document=False))
     assert response.status_code == 200 and sent_texts(fake_wechat, "o_clerk") == []
     response.close()  # the server closes the response once it is sent; then the outbox drains
     [notice] = sent_texts(fake_wechat, "o_clerk")
@@ -307,3 +338,30 @@ def test_slow_media_download_gives_up_in_time_and_saves_nothing(citizen, fake_we
     assert "没有保存成功" in reply and "重新发送" in reply
     with db.connection_context():
         assert Evidence.select().count() == 0
+
+
+def test_punctuation_is_kept_and_each_one_is_told_only_the_steps_they_may_take(citizen, app, client, fake_wechat):
+    clerk, handler = WeChatUser(client, app, "o_clerk"), WeChatUser(client, app, "o_handler")
+    make_staff("o_clerk", "张丽", "受理员")
+    make_staff("o_handler", "白斯琴", "承办人", "15052501003")
+    for user in (clerk, handler):
+        user.say("#帮助")
+    file_quick(citizen, "投诉 网吧 晚上十点，网吧里有三个初中生！地点：某网吧 联系：匿名")
+    [complaint] = complaints()
+    assert complaint.content == "晚上十点，网吧里有三个初中生！"
+    ticket = complaint.ticket
+    assert "下一步：“#转办" in clerk.say(f"#受理 {ticket}")
+    clerk.say(f"#转办 {ticket} 15052501003")
+    drain(app)
+    [assigned] = [t for t in sent_texts(fake_wechat, "o_handler") if "已转您办理" in t]
+    assert f"#答复 {ticket} 内容" in assigned and f"#查看 {ticket}" in assigned
+    assert "#办结" not in assigned and "#转办" not in assigned
+    reply = handler.say(f"#答复　{ticket}　经核查，该网吧确有接纳未成年人行为，已立案处理。")
+    assert "#办结" not in reply  # a 承办人 cannot close; the clerk is told instead
+    assert complaints()[0].answer == "经核查，该网吧确有接纳未成年人行为，已立案处理。"
+    drain(app)
+    assert any("经核查，该网吧确有接纳未成年人行为，已立案处理。" in t for t in sent_texts(fake_wechat, citizen.openid))
+    assert "已办结" in clerk.say(f"#办结 {ticket}")
+    assert "感谢您的评价" in citizen.say(f"评价 {ticket} 满意。")
+    assert "已评价过" in citizen.say(f"评价 {ticket} 不满意")
+    assert complaints()[0].satisfaction == "满意"

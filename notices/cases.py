@@ -1,0 +1,40 @@
+"""案件 on the clock: reminders of a case's procedure limits (models/cases.py `deadlines`) to its handlers
+and the bureau's heads — 90 days from 立案, 先行登记保存, 查封、扣押, and to reviewers the review's own
+limit. A plain function of the configuration, scheduled by notices/clock.py; `#待办` shows the same."""
+import datetime as dt
+
+from models import cases
+from models.complaints import Outbox
+from models.database import db
+from models.staff import HEAD, REVIEWER, Staff
+
+
+def receivers(case, limit):
+    """Who answers for `limit`: the case's handlers and every head; the reviewers for a review."""
+    roles = (HEAD, REVIEWER) if limit.name == "法制审核" else (HEAD,)
+    handlers = set(case.handlers())
+    query = Staff.select().where((Staff.active == True) & Staff.openid.is_null(False))  # noqa: E712
+    return [s for s in query if s.role in roles or (s.cert_no in handlers and limit.name != "法制审核")]
+
+
+def remind_case_limits(config, today=None, now=None):
+    """Queue a reminder for each limit within `cases.limits.remind_before_workdays`, daily once passed."""
+    now = now or dt.datetime.now()
+    today = today or now.date()
+    before = config["cases"]["limits"]["remind_before_workdays"]
+    queued = 0
+    for case, limit, left in cases.running_limits(config, today):
+        what = f"案件 {case.number}（{case.party_name}）：{limit.name}"
+        if left < 0:
+            stage, text = f"overdue:{today}", f"【已超期】{what}，期限{limit.due:%m月%d日}已过（{limit.source}），请尽快处理。"
+        elif left <= before:
+            stage, text = "soon", f"【临近期限】{what}，须在{limit.due:%m月%d日}前完成（{limit.source}），还剩{left}个工作日。"
+        else:
+            continue
+        with db.atomic():
+            for receiver in receivers(case, limit):
+                Outbox.enqueue(f"caselimit:{case.number}:{limit.seq}:{stage}:{receiver.openid}", receiver.openid,
+                               text + "回复“#待办”查看全部。", now)
+                queued += 1
+    return queued
+
