@@ -113,11 +113,24 @@ class Case(BaseModel):
                 (entry.kind == "step") & entry.case_no.in_(numbers[start:start + batch])).order_by(entry.seq).tuples())
             for number, step in rows:
                 done[number].append(step)
+        # The opening entries too (handlers, 示例), in one statement per batch rather than one per case.
+        seqs = [case.opened_seq for case in open_cases]
+        openings = {}
+        for start in range(0, len(seqs), batch):
+            openings.update((e.seq, e) for e in entry.select().where(entry.seq.in_(seqs[start:start + batch])))
+        for case in open_cases:
+            case._opening = openings.get(case.opened_seq)
         return [(case, status_of(done[case.number])) for case in open_cases]
+
+    def opening(self):
+        """The 立案 entry (read once per Case object)."""
+        if not hasattr(self, "_opening"):
+            self._opening = ledger.LedgerEntry.by_seq(self.opened_seq)
+        return self._opening
 
     def handlers(self):
         """The 承办人员 named when the case was opened (their 执法证号), from the log itself."""
-        opening = ledger.LedgerEntry.by_seq(self.opened_seq)
+        opening = self.opening()
         return list(opening.content["data"].get("handlers", [])) if opening else []
 
     @classmethod
@@ -127,7 +140,7 @@ class Case(BaseModel):
     @property
     def is_demo(self):
         """示例: a demonstration case (models/case_seed.py), shown as such wherever cases are listed."""
-        opening = ledger.LedgerEntry.by_seq(self.opened_seq)
+        opening = self.opening()
         return bool(opening and opening.content["data"].get("demo"))
 
     def recusal_of(self, staff):
