@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 PYTHON  ?= python3
 
-.PHONY: run demo test bench eval soak browser doc-tools init-db clean
+.PHONY: run demo test bench bench-scale eval soak browser doc-tools init-db clean
 
 $(STAMP): requirements.txt
 	# A venv left half-made (interrupted install) is made again rather than trusted.
@@ -46,6 +46,12 @@ test: $(STAMP) browser doc-tools
 # Both parts always run; the exit status is non-zero if either missed a target.
 bench: $(STAMP)
 	@status=0; $(PY) bench/run.py || status=1; $(PY) bench/ledger_bench.py || status=1; exit $$status
+
+# Cost against history (issue 19): databases of N complaints, N case-file entries and two years of daily
+# heads, built once through the models' own calls and cached under var/bench-scale/; prints p50/p95.
+# BENCH_SCALE_ARGS="--n 1000 --n 100000 --db both" by default; PostgreSQL from BENCH_DATABASE_URL/TEST_DATABASE_URL.
+bench-scale: $(STAMP)
+	$(PY) bench/scale.py $(BENCH_SCALE_ARGS)
 
 # The production setup (deploy/) on PostgreSQL under load, a killed worker and a PostgreSQL restart
 # (of this machine's cluster: do not run it where others' tests use that PostgreSQL). About 3 minutes.

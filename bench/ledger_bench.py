@@ -87,6 +87,7 @@ def main(argv=None):
         append_rate = bench_append(args.appends)
         print(f"[ledger] append ({backend}, one transaction per entry): {append_rate:,.0f} entries/s (target ≥ 2,000)")
         bulk_fill(args.entries, ledger.now())
+        ledger.complete_nodes()  # the subtree hashes `append` would have stored (issue 19)
         key = Ed25519PrivateKey.generate()
         hashes = ledger.leaf_hashes()
         root_hex = merkle.root_from_hashes(hashes).hex()

@@ -12,9 +12,14 @@ What it finds, and how it names the entry:
 
 The common case, nothing wrong, takes a fast path (`fast_scan`); at the first thing out of the
 ordinary the log is read again row by row (`scan`), which names every problem.
+
+`verify_appended` is the incremental check (issue 19): given the compact range of a tree already
+checked (by a previous run of `verify`, or by the last signed head before a new one is signed), it
+rehashes only the entries appended since and holds the later heads against the roots they lead to.
 """
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import add, itemgetter
@@ -39,6 +44,7 @@ class Report:
     files_checked: int = 0
     root: str = ""
     problems: list = field(default_factory=list)
+    right_edge: list = field(default_factory=list)  # hex hashes of merkle.subtrees(0, entries)
 
     @property
     def ok(self):
@@ -63,7 +69,7 @@ def body_seq(body):
     return int(body[start:end]) if end > start else None
 
 
-def scan(rows, report):
+def scan(rows, report, start=0):
     """Check each (seq, body, stored leaf hash, alg) row in order; return recomputed leaf hashes.
 
     This loop is the cost of `verify` (make bench): locals bound once, the common case inline."""
@@ -71,7 +77,7 @@ def scan(rows, report):
     hashes = []
     append = hashes.append
     mark, mark_len = SEQ_MARK, len(SEQ_MARK)
-    expected = 0
+    expected = start
     for seq, body, stored, row_alg in rows:
         if not isinstance(body, bytes):
             body = bytes(body)
@@ -169,11 +175,13 @@ def check_heads(hashes, heads, public_key, report):
                 report.problems.append(Problem(previous.size, f"{head.describe()}与前一树头不一致：{exc}"))
                 continue
         previous = head
+    report.right_edge = [levels.node(h, i).hex() for h, i in merkle.subtrees(0, len(hashes))]
 
 
-def check_files(store, report):
-    """Rehash every evidence file the log names; a changed or missing file is a problem."""
-    rows = db.execute_sql("SELECT seq, body FROM ledger_entry WHERE kind = 'evidence' ORDER BY seq")
+def check_files(store, report, since=0):
+    """Rehash every evidence file the log names (from entry `since` on); a changed or missing file is a problem."""
+    rows = db.execute_sql(f"SELECT seq, body FROM ledger_entry WHERE kind = 'evidence' AND seq >= {db.param} "
+                          "ORDER BY seq", (since,))
     for seq, body in rows:
         try:
             content = json.loads(bytes(body))
@@ -209,3 +217,101 @@ def verify_log(heads, public_key, store=None, batch=10000):
         check_files(store, report)
     report.problems.sort(key=lambda p: (not p.exact, p.seq is None, p.seq if p.seq is not None else 0))
     return report
+
+
+# -- incremental checks (issue 19) --------------------------------------------------------------------------
+
+def log_is_whole():
+    """The log starts at entry 0: the cheap test (two primary-key lookups, no count, which would cost a
+    scan of the whole log) that sends a log whose first entries were deleted to the full check. A gap
+    among the entries after the checked tree is found by the incremental scan itself; one before it,
+    like a changed entry there, is for the full `verify` to find."""
+    # Two subqueries: SQLite answers a lone MIN or MAX from the index, but scans for both in one SELECT.
+    low, high = db.execute_sql("SELECT (SELECT MIN(seq) FROM ledger_entry), (SELECT MAX(seq) FROM ledger_entry)").fetchone()
+    return high is None or low == 0
+
+
+def _rows_from(start, batch=1000):
+    cursor = db.execute_sql(f"SELECT seq, body, leaf_hash, alg FROM ledger_entry WHERE seq >= {db.param} ORDER BY seq",
+                            (start,))
+    while True:
+        chunk = cursor.fetchmany(batch)
+        if not chunk:
+            return
+        yield from chunk
+
+
+def verify_appended(start, right_edge, root_hex, heads, public_key, store=None):
+    """Check what was appended after a tree of `start` entries already checked, known by its compact
+    range (`right_edge`, hashes of merkle.subtrees(0, start)) and root: rehash each later entry from its
+    bytes, hold every head of `start` entries or more against the root they lead to. Costs the new
+    entries plus O(log n) per head; returns a Report like verify_log."""
+    report = Report()
+    tree = merkle.CompactTree.resume(start, right_edge)
+    if tree.root().hex() != root_hex:
+        report.problems.append(Problem(None, f"上次核验记下的第{start}条处的树与其根哈希不符：核验记录被改动。"))
+        return report
+    hashes = scan(_rows_from(start), report, start)
+    later = sorted((h for h in heads if h.size >= start), key=lambda h: h.size)
+    roots = {start: root_hex}
+    wanted = {h.size for h in later}
+    for leaf in hashes:
+        tree.append_hash(leaf)
+        if tree.size in wanted:
+            roots[tree.size] = tree.root().hex()
+    total = start + len(hashes)
+    for head in later:
+        report.heads_checked += 1
+        if not head.signature_ok(public_key):
+            report.problems.append(Problem(None, f"{head.describe()}签名无效：不是本局密钥签发的树头。"))
+        elif head.size > total:
+            report.problems.append(Problem(total, f"{head.describe()}已发布{head.size}条，数据库只剩{total}条："
+                                                  f"第{total}条起的记录缺失。"))
+        elif roots[head.size] != head.root:
+            report.problems.append(Problem(start, f"{head.describe()}与数据库不符：第{start}至{head.size - 1}条之间有记录被改动。",
+                                           exact=False))
+    report.entries = total
+    report.root = tree.root().hex()
+    report.right_edge = [h.hex() for h in tree._stack]
+    if store is not None:
+        check_files(store, report, since=start)
+    report.problems.sort(key=lambda p: (not p.exact, p.seq is None, p.seq if p.seq is not None else 0))
+    return report
+
+
+def heads_digest(heads, upto):
+    """A fingerprint of the published heads of at most `upto` entries: an incremental run trusts only
+    the heads the previous run saw; any other at or below its size sends it to the full check."""
+    lines = sorted(f"{h.size} {h.root} {h.timestamp} {h.signature}" for h in heads if h.size <= upto)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def save_checkpoint(path, report, heads):
+    """Remember what a clean run checked (size, root, compact range, heads seen) for `verify --since`."""
+    state = {"format": "sanxiang-verify-checkpoint/v1", "size": report.entries, "root": report.root,
+             "right_edge": report.right_edge, "heads": heads_digest(heads, report.entries)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(state), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path):
+    """The previous run's checkpoint, or None when there is none (or it cannot be read)."""
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+        return {"size": int(state["size"]), "root": str(state["root"]),
+                "right_edge": [bytes.fromhex(h) for h in state["right_edge"]], "heads": str(state["heads"])}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def verify_since(checkpoint, heads, public_key, store=None):
+    """`verify --since`: the incremental check from a previous run's checkpoint, or None when it cannot
+    be trusted to be enough (no checkpoint, entries missing, heads at or below its size that it did not
+    see) and the full check must run instead."""
+    if checkpoint is None or not log_is_whole() or heads_digest(heads, checkpoint["size"]) != checkpoint["heads"]:
+        return None
+    if len(checkpoint["right_edge"]) != bin(checkpoint["size"]).count("1"):
+        return None
+    return verify_appended(checkpoint["size"], checkpoint["right_edge"], checkpoint["root"], heads, public_key, store)

@@ -596,6 +596,13 @@ class Outbox(BaseModel):
         cls.insert(key=key[:190], openid=openid, text=text, created_at=now).on_conflict_ignore().execute()
 
     @classmethod
+    def enqueue_many(cls, items, now, batch=200):
+        """Queue (key, openid, text) messages in a few statements; a key already queued is skipped."""
+        rows = [{"key": key[:190], "openid": openid, "text": text, "created_at": now} for key, openid, text in items]
+        for start in range(0, len(rows), batch):
+            cls.insert_many(rows[start:start + batch]).on_conflict_ignore().execute()
+
+    @classmethod
     def due(cls, max_attempts):
         return list(cls.select().where(cls.sent_at.is_null() & (cls.attempts < max_attempts)).order_by(cls.id))
 

@@ -13,15 +13,18 @@ hash algorithm beside them. Three things keep the log append-only:
 import datetime as dt
 import json
 
-from peewee import BlobField, CharField, DateTimeField, IntegerField
+import logging
+
+from peewee import BlobField, CharField, CompositeKey, DateTimeField, IntegerField
 
 from models import merkle
 from models.database import BaseModel, db, is_sqlite
 
+log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
 # Tables whose rows, once written, may never change (see install_append_only_triggers).
-APPEND_ONLY_TABLES = ("ledger_entry", "enforcement_case", "tree_head")
+APPEND_ONLY_TABLES = ("ledger_entry", "enforcement_case", "tree_head", "ledger_node")
 
 
 class LedgerError(ValueError):
@@ -62,6 +65,21 @@ class LedgerEntry(BaseModel):
     @property
     def leaf_hash_hex(self):
         return bytes(self.leaf_hash).hex()
+
+
+class LedgerNode(BaseModel):
+    """The hash of one perfect subtree of the log — leaves [index * 2^level, (index + 1) * 2^level) —
+    written with the leaf that completes it, so that a proof or a head reads O(log n) of these instead of
+    every leaf (issue 19). Level 0 is not stored here: it is ledger_entry.leaf_hash. Append-only like
+    the entries; `verify` never trusts these, it recomputes the tree from the entries' bytes."""
+
+    level = IntegerField()
+    idx = IntegerField()
+    hash = BlobField()
+
+    class Meta:
+        table_name = "ledger_node"
+        primary_key = CompositeKey("level", "idx")
 
 
 def canonical_bytes(obj):
@@ -134,7 +152,83 @@ def append(kind, data, *, case_no=None, step="", by="", corrects=None, at=None, 
         row = dict(seq=seq, case_no=case_no, kind=kind, step=step, body=body, leaf_hash=leaf, alg=alg,
                    recorded_at=at.replace(tzinfo=None))
         LedgerEntry.insert(**row).execute()
+        _store_nodes(seq + 1, leaf)
     return LedgerEntry(**row)
+
+
+def _store_nodes(new_size, leaf):
+    """Write the interior nodes the leaf just appended completes (one per trailing one bit of its
+    index: on average one), each from its stored left sibling and the node just computed."""
+    completed = merkle.appended_nodes(new_size)
+    if not completed:
+        return
+    left = nodes([(height - 1, 2 * index) for height, index in completed])
+    rows, right = [], leaf
+    for height, index in completed:
+        right = merkle.node_hash(left[height - 1, 2 * index], right)
+        rows.append({"level": height, "idx": index, "hash": right})
+    LedgerNode.insert_many(rows).execute()
+
+
+def nodes(keys):
+    """{(height, index): hash} of the perfect subtrees asked for: leaves from ledger_entry, interior nodes
+    from ledger_node, in at most two queries. A node that is not stored (entries written around
+    `append`) is computed from its leaves, and a warning says so; a missing leaf raises LookupError."""
+    keys = list(dict.fromkeys(keys))
+    found = {}
+    leaves = [index for height, index in keys if height == 0]
+    if leaves:
+        marks = ", ".join([db.param] * len(leaves))
+        for seq, value in db.execute_sql(f"SELECT seq, leaf_hash FROM ledger_entry WHERE seq IN ({marks})", leaves):
+            found[0, seq] = bytes(value)
+    inner = {}
+    for height, index in keys:
+        if height:
+            inner.setdefault(height, []).append(index)
+    if inner:
+        clauses, params = [], []
+        for height, indexes in inner.items():
+            clauses.append(f"(level = {db.param} AND idx IN ({', '.join([db.param] * len(indexes))}))")
+            params += [height, *indexes]
+        for level, idx, value in db.execute_sql(f"SELECT level, idx, hash FROM ledger_node WHERE {' OR '.join(clauses)}",
+                                                params):
+            found[level, idx] = bytes(value)
+    for height, index in keys:
+        if (height, index) in found:
+            continue
+        if height == 0:
+            raise LookupError(f"ledger entry {index} is missing")
+        log.warning("ledger node (%s, %s) not stored; computing it from its leaves", height, index)
+        lo = index << height
+        hashes = leaf_hashes_between(lo, lo + (1 << height))
+        if len(hashes) != 1 << height:
+            raise LookupError(f"ledger entries {lo}..{lo + (1 << height) - 1} are not all there")
+        found[height, index] = merkle.root_from_hashes(hashes)
+    return found
+
+
+def complete_nodes(batch=1000):
+    """Store every interior node the stored leaves complete and ledger_node lacks: for entries loaded
+    in bulk around `append` (bench/ledger_bench.py). O(n); returns how many were added."""
+    levels = merkle.Levels(leaf_hashes())
+    have = {(level, idx) for level, idx in db.execute_sql("SELECT level, idx FROM ledger_node")}
+    rows = [{"level": h, "idx": i, "hash": value} for h in range(1, len(levels.levels))
+            for i, value in enumerate(levels.levels[h]) if (h, i) not in have]
+    with db.atomic():
+        for start in range(0, len(rows), batch):
+            LedgerNode.insert_many(rows[start:start + batch]).execute()
+    return len(rows)
+
+
+def tree(leaves=None):
+    """The log's first `leaves` leaves (default: all) as a merkle.Nodes: roots, audit paths, consistency
+    proofs and the right edge, each from O(log n) stored hashes."""
+    return merkle.Nodes(size() if leaves is None else leaves, nodes)
+
+
+def leaf_hashes_between(lo, hi):
+    return [bytes(row[0]) for row in db.execute_sql(
+        f"SELECT leaf_hash FROM ledger_entry WHERE seq >= {db.param} AND seq < {db.param} ORDER BY seq", (lo, hi))]
 
 
 def entries(case_no=None):
@@ -145,7 +239,8 @@ def entries(case_no=None):
 
 
 def leaf_hashes(limit=None):
-    """Stored leaf hashes in order (for serving proofs; `verify` recomputes them instead)."""
+    """Stored leaf hashes in order (the from-scratch reference the stored nodes are tested against;
+    `verify` recomputes them from the bodies instead)."""
     sql = "SELECT leaf_hash FROM ledger_entry ORDER BY seq"
     if limit is not None:
         sql += f" LIMIT {int(limit)}"

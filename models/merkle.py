@@ -197,6 +197,15 @@ class CompactTree:
         self._stack = []
         self._h = hasher(alg)
 
+    @classmethod
+    def resume(cls, size, right_edge, alg="sha256"):
+        """A tree of `size` leaves known only by its compact range (merkle.subtrees(0, size), hashes)."""
+        if len(right_edge) != bin(size).count("1"):
+            raise ValueError(f"a tree of {size} has {bin(size).count('1')} subtrees on its right edge")
+        tree = cls(alg)
+        tree.size, tree._stack = size, list(right_edge)
+        return tree
+
     def append_hash(self, leaf):
         h, stack = self._h, self._stack
         size = self.size
@@ -215,38 +224,46 @@ class CompactTree:
         return r
 
 
-class Levels:
-    """Every complete subtree hash of a tree, level by level: built once in n-1 node hashes, then the
-    root of any prefix, an audit path or a consistency proof costs O(log² n) lookups.
+def subtrees(lo, hi):
+    """The perfect subtrees (height, index) that cover leaves [lo, hi), left to right, largest first
+    wherever `lo` is aligned: the ranges RFC 6962's recursion visits decompose this way, and so does
+    the right edge of a tree of `hi` leaves (lo = 0)."""
+    parts = []
+    while lo < hi:
+        k, height = 1, 0
+        while lo % (k * 2) == 0 and lo + k * 2 <= hi:
+            k, height = k * 2, height + 1
+        parts.append((height, lo >> height))
+        lo += k
+    return parts
 
-    `verify` builds this over the whole log to check every published head; the web routes build it
-    to serve proofs.
-    """
 
-    def __init__(self, hashes, alg="sha256"):
-        self.alg = alg
-        self.size = len(hashes)
-        # n-1 node hashes: `verify` builds this over the whole log, so the loop is kept lean (make bench):
-        # a copy of a hasher already fed the node prefix, pairs zipped from one iterator.
-        node = hasher(alg)(NODE_PREFIX).copy
-        level = list(hashes)
-        self.levels = [level]
-        while len(level) > 1:
-            pairs = iter(level)
-            level = [(h := node()).update(a + b) or h.digest() for a, b in zip(pairs, pairs)]
-            self.levels.append(level)
+def appended_nodes(size):
+    """The interior nodes (height, index) completed by appending leaf `size - 1`, lowest first: one per
+    trailing one bit of that leaf's index. Each is the hash of (height - 1, 2 * index) and
+    (height - 1, 2 * index + 1)."""
+    nodes, height = [], 1
+    while size % (1 << height) == 0:
+        nodes.append((height, (size >> height) - 1))
+        height += 1
+    return nodes
+
+
+class _Composed:
+    """Roots of ranges, audit paths and consistency proofs composed from perfect subtree hashes, which a
+    subclass looks up with `node(height, index)` (height 0 = leaf hashes)."""
+
+    alg = "sha256"
+    size = 0
+
+    def node(self, height, index):
+        raise NotImplementedError
 
     def range_root(self, lo, hi):
         """MTH of leaves [lo, hi), for the ranges RFC 6962's recursion visits (lo aligned to its split)."""
         if lo >= hi:
             return empty_root(self.alg)
-        parts = []
-        while lo < hi:
-            k, height = 1, 0
-            while lo % (k * 2) == 0 and lo + k * 2 <= hi:
-                k, height = k * 2, height + 1
-            parts.append(self.levels[height][lo >> height])
-            lo += k
+        parts = [self.node(height, index) for height, index in subtrees(lo, hi)]
         r = parts[-1]
         for left in reversed(parts[:-1]):
             r = node_hash(left, r, self.alg)
@@ -289,3 +306,80 @@ class Levels:
         if not whole:
             proof.append(self.range_root(lo, hi))
         return proof[::-1]
+
+
+class Levels(_Composed):
+    """Every complete subtree hash of a tree, level by level: built once in n-1 node hashes, then the
+    root of any prefix, an audit path or a consistency proof costs O(log² n) lookups.
+
+    `verify` builds this over the whole log to check every published head; it is also the reference
+    the stored nodes (`Nodes`, models/ledger.py) are tested against.
+    """
+
+    def __init__(self, hashes, alg="sha256"):
+        self.alg = alg
+        self.size = len(hashes)
+        # n-1 node hashes: `verify` builds this over the whole log, so the loop is kept lean (make bench):
+        # a copy of a hasher already fed the node prefix, pairs zipped from one iterator.
+        node = hasher(alg)(NODE_PREFIX).copy
+        level = list(hashes)
+        self.levels = [level]
+        while len(level) > 1:
+            pairs = iter(level)
+            level = [(h := node()).update(a + b) or h.digest() for a, b in zip(pairs, pairs)]
+            self.levels.append(level)
+
+    def node(self, height, index):
+        return self.levels[height][index]
+
+
+class _Recorder(_Composed):
+    """Answers with a placeholder and remembers what was asked: a dry run names the subtrees a proof needs."""
+
+    def __init__(self, size):
+        self.size = size
+        self.asked = []
+
+    def node(self, height, index):
+        self.asked.append((height, index))
+        return b"\0" * 32
+
+
+class Nodes(_Composed):
+    """Proofs over a tree of `size` leaves from a few perfect subtree hashes looked up by `fetch`, a
+    function from a list of (height, index) to a dict of their hashes (models/ledger.py reads them from
+    the database in one or two queries). The subtrees a proof needs are found by a dry run first."""
+
+    def __init__(self, size, fetch, alg="sha256"):
+        self.size, self.alg, self._fetch, self._known = size, alg, fetch, {}
+
+    def node(self, height, index):
+        return self._known[height, index]
+
+    def _prepared(self, method, *args):
+        recorder = _Recorder(self.size)
+        getattr(recorder, method)(*args)
+        wanted = [key for key in dict.fromkeys(recorder.asked) if key not in self._known]
+        if wanted:
+            self._known.update(self._fetch(wanted))
+        return getattr(super(), method)(*args)
+
+    def range_root(self, lo, hi):
+        wanted = [key for key in subtrees(lo, hi) if key not in self._known]
+        if wanted:
+            self._known.update(self._fetch(wanted))
+        return super().range_root(lo, hi)
+
+    def inclusion_proof(self, index, size=None):
+        return self._prepared("inclusion_proof", index, size)
+
+    def consistency_proof(self, size1, size2=None):
+        return self._prepared("consistency_proof", size1, size2)
+
+    def right_edge(self, size=None):
+        """The compact range of the first `size` leaves: what a CompactTree resumes from."""
+        keys = subtrees(0, self.size if size is None else size)
+        wanted = [key for key in keys if key not in self._known]
+        if wanted:
+            self._known.update(self._fetch(wanted))
+        return [self._known[key] for key in keys]

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from peewee import CharField, IntegerField, TextField
 
-from models import ledger, merkle
+from models import ledger
 from models.database import BaseModel
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,9 @@ class TreeHead(BaseModel):
 
     class Meta:
         table_name = "tree_head"
+        # The newest head, and the newest covering an entry, found without sorting years of daily heads
+        # (migration 0011).
+        indexes = ((("size", "id"), False),)
 
     @property
     def message(self):
@@ -108,14 +111,21 @@ def load_public_key(config, path=None):
 def sign_head(config, at=None):
     """Sign the log as it stands now, store the head and append it to the feed file; return it.
 
-    A head is signed even when nothing changed since the last one, so a missing day shows."""
+    A head is signed even when nothing changed since the last one, so a missing day shows. The root is
+    composed from the stored subtree hashes of the log's right edge: O(log n), whatever its size."""
     key = load_private_key(config)
-    hashes = ledger.leaf_hashes()
-    root_hex = merkle.root_from_hashes(hashes).hex()
+    size = ledger.size()
+    root_hex = ledger.tree(size).root().hex()
+    return sign_root(config, key, size, root_hex, at)
+
+
+def sign_root(config, key, size, root_hex, at=None):
+    """Sign, store and publish a head of `size` entries whose root (hex) the caller has computed:
+    notices/ledger.py signs the root it has just recomputed from the entries themselves."""
     timestamp = (at or ledger.now()).isoformat()
     origin = config["ledger"]["origin"]
-    message = signed_message(origin, "sha256", len(hashes), root_hex, timestamp)
-    head = TreeHead.create(size=len(hashes), root=root_hex, alg="sha256", timestamp=timestamp, origin=origin,
+    message = signed_message(origin, "sha256", size, root_hex, timestamp)
+    head = TreeHead.create(size=size, root=root_hex, alg="sha256", timestamp=timestamp, origin=origin,
                            signature=base64.b64encode(key.sign(message)).decode(), key_id=key_id(key.public_key()))
     _append_to_feed_file(config, head)
     return head
@@ -132,6 +142,12 @@ def feed_path(config):
     if url.startswith("sqlite:///") and ":memory:" not in url:
         return Path(url[len("sqlite:///"):] + ".heads.txt")
     return resolve("var/ledger/heads.txt")
+
+
+def checkpoint_path(config):
+    """Where `verify` remembers its last clean run, for `verify --since`: beside the feed (one per database)."""
+    path = feed_path(config)
+    return path.with_name(path.name + ".verified.json")
 
 
 def _append_to_feed_file(config, head):
@@ -225,7 +241,10 @@ def inclusion_proof_document(config, seq, head=None):
                     .order_by(TreeHead.size.desc(), TreeHead.id.desc()).first())
     if head is None:
         return None
-    levels = merkle.Levels(ledger.leaf_hashes(limit=head.size))
+    try:
+        path = ledger.tree(head.size).inclusion_proof(entry.seq)
+    except LookupError:  # entries missing below the head: `verify` names them; no proof to give
+        return None
     return {
         "format": PROOF_FORMAT,
         "origin": head.origin,
@@ -235,7 +254,7 @@ def inclusion_proof_document(config, seq, head=None):
         "leaf_hash": entry.leaf_hash_hex,
         "tree_head": {"size": head.size, "root": head.root, "timestamp": head.timestamp,
                       "key_id": head.key_id, "signature": head.signature},
-        "audit_path": [h.hex() for h in levels.inclusion_proof(entry.seq, head.size)],
+        "audit_path": [h.hex() for h in path],
         "verify_with": "python3 tools/verify_proof.py proof.json pubkey.pem",
     }
 
@@ -244,10 +263,12 @@ def consistency_document(first, second):
     """A consistency proof between two published sizes, for whoever kept an older head."""
     if not 0 <= first <= second < 2**62:  # beyond any integer column (a LIMIT of 10**30 overflows)
         return None
-    hashes = ledger.leaf_hashes(limit=second)
-    if not 0 <= first <= second <= len(hashes):
+    if second > ledger.size():
         return None
-    levels = merkle.Levels(hashes)
-    return {"first": first, "second": second, "first_root": levels.root(first).hex(),
-            "second_root": levels.root(second).hex(),
-            "proof": [h.hex() for h in levels.consistency_proof(first, second)]}
+    tree = ledger.tree(second)
+    try:
+        return {"first": first, "second": second, "first_root": tree.root(first).hex(),
+                "second_root": tree.root(second).hex(),
+                "proof": [h.hex() for h in tree.consistency_proof(first, second)]}
+    except LookupError:
+        return None

@@ -4,7 +4,7 @@ import datetime as dt
 
 from models.complaints import ACCEPTED, IN_PROGRESS, PENDING, Complaint, Outbox, complaint_settings
 from models.staff import CLERK, HANDLER, HEAD, Staff
-from models.database import db
+from models.database import write_transaction
 
 
 def remind_deadlines(config, today=None, now=None):
@@ -17,13 +17,20 @@ def remind_deadlines(config, today=None, now=None):
     queued = 0
     staff = Staff.receivers((CLERK, HANDLER, HEAD))  # once for the pass, not once per complaint
     open_ones = Complaint.select().where(Complaint.status.in_((PENDING, ACCEPTED, IN_PROGRESS)))
-    with db.atomic():  # one transaction for the pass; each reminder's key makes a rerun add nothing
-        queued = _queue_reminders(config, open_ones, staff, today, now, before)
+    # Computed first, outside any transaction (no write lock held while days are counted), then written
+    # in one short write transaction; each reminder's key makes a rerun add nothing. A deferred
+    # transaction that read first could fail at its first write on SQLite when another connection
+    # (a batch of delivery records) committed in between: write_transaction takes the lock first.
+    reminders = _reminders(config, open_ones, staff, today, before)
+    with write_transaction():
+        Outbox.enqueue_many(reminders, now)
+    queued = len(reminders)
     return queued
 
 
-def _queue_reminders(config, complaints, staff, today, now, before):
-    queued = 0
+def _reminders(config, complaints, staff, today, before):
+    """(key, openid, text) of every reminder due today."""
+    reminders = []
     for complaint in complaints:
         left = complaint.workdays_left(config, today)
         if left is None:
@@ -37,10 +44,9 @@ def _queue_reminders(config, complaints, staff, today, now, before):
         else:
             continue
         for receiver in complaint.responsible_staff(staff):
-            Outbox.enqueue(f"remind:{complaint.ticket}:{complaint.status}:{stage}:{receiver.openid}",
-                           receiver.openid, text + f"回复“#查看 {complaint.ticket}”看详情。", now)
-            queued += 1
-    return queued
+            reminders.append((f"remind:{complaint.ticket}:{complaint.status}:{stage}:{receiver.openid}",
+                              receiver.openid, text + f"回复“#查看 {complaint.ticket}”看详情。"))
+    return reminders
 
 
 def recompute_deadlines(config, now=None):

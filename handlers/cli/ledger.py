@@ -1,6 +1,6 @@
 """The case-file log on the command line (全过程记录): the full check, signed tree heads, proofs.
 
-    python bot.py verify [--heads FILE] [--pubkey PEM] [--no-files]
+    python bot.py verify [--since] [--heads FILE] [--pubkey PEM] [--no-files]
     python bot.py ledger keygen | sign | heads | proof SEQ [-o FILE]
 """
 import json
@@ -13,7 +13,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from handlers.cli.common import open_db as _config
 from models import treehead
-from models.audit import verify_log
+from models.audit import load_checkpoint, save_checkpoint, verify_log, verify_since
 from models.evidence import EvidenceStore
 from notices.ledger import RefusedToSign, publish_tree_head
 
@@ -24,12 +24,31 @@ from notices.ledger import RefusedToSign, publish_tree_head
               help="A copy of the heads feed kept elsewhere (repeatable).")
 @click.option("--pubkey", type=click.Path(exists=True, dir_okay=False), help="The bureau's public key (PEM).")
 @click.option("--no-files", is_flag=True, help="Skip rehashing the evidence files.")
-def verify_command(head_files, pubkey, no_files):
-    """Recompute the whole log, check it against every published head; exit 1 naming the first bad entry."""
+@click.option("--since", is_flag=True,
+              help="Check only what was appended (entries, heads, files) since this command's last clean run.")
+def verify_command(head_files, pubkey, no_files, since):
+    """Recompute the whole log, check it against every published head; exit 1 naming the first bad entry.
+
+    With --since, start from the checkpoint the last clean run left (its size, root and right edge)
+    and rehash only the later entries; without one, or when heads it did not see appeared below it,
+    or entries are missing, the full check runs. Every clean run writes a new checkpoint."""
     config = _config()
     key = treehead.load_public_key(config, pubkey)
     store = None if no_files else EvidenceStore.from_config(config)
-    report = verify_log(treehead.published_heads(config, head_files), key, store)
+    heads = treehead.published_heads(config, head_files)
+    checkpoint_file = treehead.checkpoint_path(config)
+    report = None
+    if since:
+        checkpoint = load_checkpoint(checkpoint_file)
+        report = verify_since(checkpoint, heads, key, store)
+        if report is None:
+            click.echo("无法从上次核验处接着核验（没有核验记录、记录有缺失或出现了新的旧树头），改为完整核验。")
+        else:
+            click.echo(f"自上次核验（第{checkpoint['size']}条）以来新增{report.entries - checkpoint['size']}条记录，逐条复核。")
+    if report is None:
+        report = verify_log(heads, key, store)
+    if report.ok:
+        save_checkpoint(checkpoint_file, report, heads)
     click.echo(f"共{report.entries}条记录，核对已发布树头{report.heads_checked}个，复核文件{report.files_checked}个；"
                f"根哈希 {report.root}")
     if report.ok:

@@ -168,12 +168,8 @@ def cmd_cases(ctx, staff, rest):
     authorize(staff, "case.list")
     if rest:
         return case_file(ctx, find_case(rest.split()[0]))
-    rows = []
-    for case in cases.Case.select().order_by(cases.Case.opened_seq):
-        status = case.file().status()
-        if status not in cases.ENDINGS:
-            demo = "【示例】" if case.is_demo else ""
-            rows.append(f"{demo}{short_ref(case.number)}　{case.party_name}\n{case.number}　当前：{status}")
+    rows = [f"{'【示例】' if case.is_demo else ''}{short_ref(case.number)}　{case.party_name}\n{case.number}　当前：{status}"
+            for case, status in cases.Case.open_with_status()]
     if not rows:
         return "目前没有在办案件。"
     return Paged(f"在办案件{len(rows)}件（回复“#案件 案号”查看）：", rows)

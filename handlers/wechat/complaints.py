@@ -11,7 +11,7 @@ import re
 from wechatpy.exceptions import WeChatClientException
 
 from handlers.wechat.paging import Paged
-from handlers.wechat.router import normalize, plain, router
+from handlers.wechat.router import normalize, plain, read_only, router
 from models.complaints import (CLOSED, ComplaintError, Complaint, ComplaintDraft, DailyLimitReached,
                                Evidence, category_by, complaint_settings, rules_of)
 from models import cases
@@ -470,6 +470,7 @@ def ticket_and_rest(rest):
 
 
 @router.staff("待办", "#待办　待办投诉（按期限排序）", SECTION)
+@read_only
 def cmd_todo(ctx, staff, rest):
     todo = Complaint.todo(staff)
     limits = [case_limit_block(*row) for row in cases.todo(ctx.config, staff, ctx.now.date())]
@@ -497,6 +498,7 @@ def todo_block(ctx, complaint):
 
 
 @router.staff("查看", "#查看 编号　详情和办理记录", SECTION)
+@read_only
 def cmd_view(ctx, staff, rest):
     complaint, _ = ticket_and_rest(rest)
     complaint.check_may(staff, "view")

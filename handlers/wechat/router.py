@@ -192,8 +192,14 @@ class Router:
         """
         if any(ctx.user_has_row(column) for column in self.claiming_columns(ctx)):
             return False
-        handler, _ = self.resolve(ctx)
-        return handler is None or getattr(handler, "read_only", False)
+        handler, args = self.resolve(ctx)
+        if handler is None:
+            return True
+        # A handler that dispatches further (the `#` gate) says per message whether what it reaches reads only.
+        read_only_for = getattr(handler, "read_only_for", None)
+        if read_only_for is not None:
+            return read_only_for(*args)
+        return getattr(handler, "read_only", False)
 
     def dispatch_tables(self, ctx):
         handler, args = self.resolve(ctx)

@@ -35,6 +35,19 @@ def staff_command(ctx, arg=""):
         return str(exc)
 
 
+def _reads_only(arg=""):
+    """Whether `#arg` reaches a command marked @read_only, such as #待办: answered without a transaction
+    of its own, so a long list never holds SQLite's write lock while it is computed and never makes a
+    resident's 查询 wait (issue 19). Anyone not on the staff list gets the public answer, which is
+    read-only too. #帮助 keeps its transaction: its delivery row, written at once, is what opens a
+    new member of staff's 48-hour window for notices (the read-only path writes it in a batch)."""
+    command = router.staff_commands.get(arg.partition(" ")[0])
+    return getattr(command, "read_only", False)
+
+
+staff_command.read_only_for = _reads_only
+
+
 def staff_help():
     """Every area's commands, as registered."""
     sections = [f"{section}：\n" + "\n".join(lines) for section, lines in router.staff_help.items()]

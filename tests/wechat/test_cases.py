@@ -177,3 +177,28 @@ def test_staff_open_refusals_write_nothing(officer, staff_app, command, words):
     reply = officer.say(command)
     assert reply.startswith("未立案：") and words in reply, reply
     assert log_size() == before
+
+
+def test_the_case_list_costs_the_same_statements_for_more_cases(officer, staff_app, caplog):
+    """#案件 leaves ended cases out in the query and reads the open ones' steps together (issue 19)."""
+    def statements():
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="peewee"):
+            reply = officer.say("#案件")
+        return sum(1 for r in caplog.records if r.name == "peewee"), reply
+
+    for n in range(3):
+        open_case(staff_app, name=f"第{n + 1}号网吧")
+    few, _ = statements()
+    for n in range(3, 9):
+        open_case(staff_app, name=f"第{n + 1}号网吧")
+    with db.connection_context():
+        ledger.append("step", {"reason": "测试"}, case_no="奈文旅立字〔2026〕第2号", step="撤案", by=A)
+        ledger.append("step", {"place": "某处"}, case_no="奈文旅立字〔2026〕第3号", step="现场检查", by=A)
+        listed = cases.Case.open_with_status()
+        assert [(c.number, s) for c, s in listed] == [(c.number, c.file().status()) for c in
+                                                      cases.Case.select().order_by(cases.Case.opened_seq)
+                                                      if c.file().status() not in cases.ENDINGS]
+    many, reply = statements()
+    assert few == many > 0
+    assert "在办案件8件" in reply and "第2号网吧" not in reply and "调查取证" in reply

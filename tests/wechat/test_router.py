@@ -75,3 +75,32 @@ def test_events_and_unknown_messages():
     assert router.is_read_only(ctx(inbound_xml("o", event="subscribe")))
     assert router.is_read_only(ctx(inbound_xml("o", event="click:NO_SUCH_KEY")))  # answered with success
     assert not router.is_read_only(ctx(inbound_xml("o", event="scan:officer:NM-0001")))  # counts the scan
+
+
+def test_read_only_staff_commands_take_the_read_only_path(app, wechat_user):
+    """#待办 and #查看 read only: answered without a transaction of their own, so a long list is never
+    computed under SQLite's write lock (issue 19); commands that change a complaint still take one."""
+    from models import Staff
+    from models.complaints import Complaint
+
+    Staff.add(wechat_user.openid, "张丽", "受理员")
+    config = app.config["SANXIANG"]
+    import datetime as dt
+
+    complaint = Complaint.file(config, dt.datetime.now(), category="网吧", content="网吧晚上接纳未成年人上网，没有登记身份证。",
+                               submitter="o_other", openid="o_other", check_limit=False)
+
+    def ctx(text):
+        return Context(message=parse_message(inbound_xml(wechat_user.openid, text=text)), config=config)
+
+    for text in ("#待办", f"#查看 {complaint.ticket}"):
+        assert router.is_read_only(ctx(text)), text
+    for text in (f"#受理 {complaint.ticket}", f"#办结 {complaint.ticket}", "#立案 事项编码=CF-002", "#帮助"):
+        assert not router.is_read_only(ctx(text)), text
+    assert complaint.ticket in wechat_user.say("#待办")  # through the endpoint, on the read-only path
+    if is_sqlite():
+        connection = db.connection()
+        before = connection.total_changes
+        for text in ("#待办", f"#查看 {complaint.ticket}"):
+            router.dispatch_tables(ctx(text))
+        assert connection.total_changes == before
