@@ -8,7 +8,7 @@ import logging
 import re
 
 from flask import Blueprint, Response, abort, current_app, g, request
-from peewee import OperationalError
+from peewee import OperationalError, PeeweeException
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
@@ -206,7 +206,7 @@ def answer(ctx, wechat):
 def _stored_or(key, fallback):
     try:
         stored = InboundMessage.stored_reply(key)
-    except OperationalError:
+    except PeeweeException:  # the connection may be gone with the error: the apology, then
         stored = None
     return fallback if stored is None else stored
 

@@ -222,12 +222,15 @@ class Router:
         return self.message_types.get(message.type) or self.message_types.get("*"), ()
 
     def _resolve_text(self, ctx, text):
-        understood = self._understood(ctx, text, before_keywords=True)
-        if understood:
-            return understood
         folded = match_form(text)
         lead = len(folded) - len(folded.lstrip(EDGE_PUNCTUATION))
         body = folded[lead:]
+        exact = body.rstrip(EDGE_PUNCTUATION)
+        if exact in self.keywords:  # a message that is just a keyword ("抽查结果") means that keyword
+            return self.keywords[exact], ("",)
+        understood = self._understood(ctx, text, before_keywords=True)
+        if understood:
+            return understood
         for word in self._longest_first(self.keywords):
             if body.startswith(word):
                 return self.keywords[word], (text[lead + len(word):].strip(),)

@@ -125,7 +125,11 @@ def test_duplicate_complaint_deliveries_file_one_complaint(pg_server):
     query("INSERT INTO staff (openid, name, role, active) VALUES (%s, %s, %s, %s)", "o_pg_clerk", "张丽", "受理员", True)
     assert post_message(pg_server["url"], CONFIG, inbound_xml("o_pg_clerk", text="#帮助"))[0] == 200  # 48 h window
 
-    xml = inbound_xml("o_pg_citizen", text="投诉 网吧 某网吧深夜接纳未成年人上网，不登记身份证。", msg_id=9100000000000777)
+    # A one-message complaint is shown back first; "提交" files it — that is the delivery repeated.
+    status, text = post_message(pg_server["url"], CONFIG, inbound_xml(
+        "o_pg_citizen", text="投诉 网吧 某网吧深夜接纳未成年人上网，不登记身份证。地点：某网吧 联系：匿名"))
+    assert status == 200 and "确认无误请回复“提交”" in text
+    xml = inbound_xml("o_pg_citizen", text="提交", msg_id=9100000000000777)
     barrier, replies = threading.Barrier(6), []
 
     def deliver(encrypt):
