@@ -95,7 +95,9 @@ def test_workers_keep_their_sessions_between_requests(pg_server):
     assert 2 <= len(after) <= 2 * 4
     # Sessions are not replaced: the second burst ran on those open before it (a reconnect per
     # request would show 40 new backend_start times).
-    assert len(after - before) <= 1, (before, after)  # at most the clock's, if a job ran meanwhile
+    # At most: the clock's, if a job ran meanwhile, and the two (request, batch writer) of a worker the first
+    # burst happened not to reach — a reconnect per request would show dozens.
+    assert len(after - before) <= 3, (before, after)
 
 
 def test_duplicate_read_only_deliveries_get_one_answer(pg_server):
