@@ -225,11 +225,12 @@ def serving(folder, backend=None, **extra_env):
                          "REDIS_PREFIX": "sanxiang-live-" + uuid.uuid4().hex[:8], **extra_env}
         else:
             url = f"sqlite:///{folder / 'live.db'}"
-        yield stack.enter_context(_server(folder, url, extra_env))
+        yield stack.enter_context(serving_on(folder, url, extra_env))
 
 
 @contextlib.contextmanager
-def _server(folder, database_url, extra_env):
+def serving_on(folder, database_url, extra_env):
+    """`bot.py serve` on `database_url` with a fake WeChat API, its files in `folder`."""
     port = free_port()
     fake = FakeWeChat().start()
     db_path = folder / "live.db"
@@ -240,16 +241,24 @@ def _server(folder, database_url, extra_env):
            "LEDGER_KEY_PATH": str(db_path.parent / "ledger.pem"),
            "LEDGER_FEED_PATH": str(db_path.parent / "heads.txt"), "RECORDS_PATH": str(db_path.parent / "records"),
            "COMPLAINT_EVIDENCE_PATH": str(db_path.parent / "evidence"), "SECRET_KEY": "live-test-secret", **extra_env}
-    # The server's log goes to a file: a pipe nobody reads would fill up and stall the server.
-    log = open(db_path.parent / "server.log", "w")
-    process = subprocess.Popen([sys.executable, "bot.py", "serve"], cwd=ROOT, env=env,
-                               stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_serving(base, process, log)
-        yield {"url": base, "env": env, "db_path": db_path, "fake": fake, "port": port,
-               "database_url": database_url, "sql": lambda statement, *args: run_sql(database_url, statement, args),
-               "log": db_path.parent / "server.log"}
+        with server_process(env, folder):
+            yield {"url": f"http://127.0.0.1:{port}", "env": env, "db_path": db_path, "fake": fake, "port": port,
+                   "database_url": database_url, "log": folder / "server.log",
+                   "sql": lambda statement, *args: run_sql(database_url, statement, args)}
+    finally:
+        fake.stop()
+
+
+@contextlib.contextmanager
+def server_process(env, folder):
+    """`python bot.py serve` with `env`, its log in folder/server.log, until the block ends."""
+    # The server's log goes to a file: a pipe nobody reads would fill up and stall the server.
+    log = open(folder / "server.log", "w")
+    process = subprocess.Popen([sys.executable, "bot.py", "serve"], cwd=ROOT, env=env, stdout=log, stderr=log)
+    try:
+        wait_until_serving(f"http://127.0.0.1:{env['PORT']}", process, log)
+        yield process
     finally:
         process.terminate()
         try:
@@ -258,7 +267,6 @@ def _server(folder, database_url, extra_env):
             process.kill()
             process.wait(10)
         log.close()
-        fake.stop()
 
 
 def run_sql(database_url, statement, args=()):

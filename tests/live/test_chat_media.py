@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT, TOKEN, free_port, wait_until_serving
+from tests.conftest import ROOT, TOKEN, free_port, server_process
 
 JPEG = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffd9")
 
@@ -24,20 +24,8 @@ def laptop_server(tmp_path_factory):
     env.update({"PORT": str(port), "DATABASE_URL": f"sqlite:///{folder / 'laptop.db'}", "WECHAT_TOKEN": TOKEN,
                 "LEDGER_KEY_PATH": str(folder / "ledger.pem"), "RECORDS_PATH": str(folder / "records"),
                 "COMPLAINT_EVIDENCE_PATH": str(folder / "evidence")})
-    log = open(folder / "server.log", "w")
-    process = subprocess.Popen([sys.executable, "bot.py", "serve"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=log)
-    try:
-        wait_until_serving(f"http://127.0.0.1:{port}", process, log)
+    with server_process(env, folder):
         yield {"env": env, "folder": folder, "db": folder / "laptop.db"}
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
-        log.close()
 
 
 def port_is_free(port):

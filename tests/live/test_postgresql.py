@@ -2,9 +2,8 @@
 connections — a worker keeps its sessions from one request to the next instead of reconnecting.
 
 Runs when TEST_DATABASE_URL names a PostgreSQL server (CI does); the server gets a schema of its own."""
+import contextlib
 import os
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -14,8 +13,7 @@ import pytest
 import requests
 
 from handlers.cli.chat import inbound_xml, post_message
-from tests.conftest import AES_KEY, APPID, ROOT, TOKEN, free_port, wait_until, wait_until_serving
-from tests.fake_wechat import FakeWeChat
+from tests.conftest import AES_KEY, APPID, TOKEN, postgresql_schema, serving_on, wait_until
 
 pytestmark = pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="TEST_DATABASE_URL not set")
 
@@ -28,45 +26,21 @@ def pg_server(tmp_path_factory):
     table); its sessions are named `application`."""
     import psycopg2
 
-    base = os.environ["TEST_DATABASE_URL"]
-    schema, application = "t_live_" + uuid.uuid4().hex[:10], "sanxiang_" + uuid.uuid4().hex[:10]
-    admin = psycopg2.connect(base)
-    admin.autocommit = True
-    admin.cursor().execute(f"CREATE SCHEMA {schema}")
-    sep = "&" if "?" in base else "?"
-    url = f"{base}{sep}options=-csearch_path%3D{schema}&application_name={application}"
-    port, fake, files = free_port(), FakeWeChat().start(), tmp_path_factory.mktemp("live_pg")
-    env = {**{k: v for k, v in os.environ.items() if k != "REDIS_URL"},
-           "PORT": str(port), "DATABASE_URL": url, "WECHAT_TOKEN": TOKEN, "WECHAT_AES_KEY": AES_KEY, "WECHAT_APPID": APPID, "WECHAT_MODE": "compatible", "SECRET_KEY": "live-test-secret",
-           "WECHAT_API_BASE": fake.api_base, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-           "LEDGER_KEY_PATH": str(files / "ledger.pem"), "LEDGER_FEED_PATH": str(files / "heads.txt"),
-           "RECORDS_PATH": str(files / "records"),
-           "COMPLAINT_EVIDENCE_PATH": str(files / "evidence")}
-    log = open(files / "server.log", "w")
-    process = subprocess.Popen([sys.executable, "bot.py", "serve"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                               stderr=log)
-    base_url = f"http://127.0.0.1:{port}"
+    application = "sanxiang_" + uuid.uuid4().hex[:10]
+    folder = tmp_path_factory.mktemp("live_pg")
+    with postgresql_schema() as schema_url:
+        url = f"{schema_url}&application_name={application}"
 
-    def query(sql, *args):
-        with admin.cursor() as cursor:
-            cursor.execute(f"SET search_path TO {schema}")
-            cursor.execute(sql, args)
-            return cursor.fetchall() if cursor.description else None
+        def query(sql, *args):
+            # on a session of its own, not named `application`: sessions() counts only the server's
+            with contextlib.closing(psycopg2.connect(schema_url)) as conn, conn, conn.cursor() as cursor:
+                cursor.execute(sql, args)
+                return cursor.fetchall() if cursor.description else None
 
-    try:
-        wait_until_serving(base_url, process, log)
-        yield {"url": base_url + "/wechat", "query": query, "fake": fake, "application": application}
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
-        log.close()
-        fake.stop()
-        admin.cursor().execute(f"DROP SCHEMA {schema} CASCADE")
-        admin.close()
+        # No Redis: the replay record in its PostgreSQL table, the path this file measures.
+        with serving_on(folder, url, {"REDIS_URL": ""}) as server:
+            yield {"url": server["url"] + "/wechat", "query": query, "fake": server["fake"],
+                   "application": application}
 
 
 def sessions(pg_server):
