@@ -2,6 +2,7 @@
 open and hold a connection — for the app, the command line and the clock alike."""
 import hashlib
 import os
+import select
 import time
 from contextlib import contextmanager
 from functools import lru_cache
@@ -58,6 +59,10 @@ class Pool(PooledPostgresqlDatabase):
         returned_at = self._returned_at.pop(self.conn_key(conn), None)
         if conn.closed or self._adapter.txn_status(conn) == self._adapter.txn_unknown:
             return True
+        if _has_unread_data(conn):
+            # An idle connection has nothing to read; the server wrote something anyway, which is its
+            # goodbye (pg_terminate_backend, a restart's shutdown). One select() instead of a SELECT 1.
+            return True
         if returned_at is not None and time.monotonic() - returned_at < self._ping_idle_seconds:
             return False
         return super()._is_closed(conn)
@@ -69,6 +74,14 @@ class Pool(PooledPostgresqlDatabase):
     def _close_raw(self, conn):
         self._returned_at.pop(self.conn_key(conn), None)
         super()._close_raw(conn)
+
+
+def _has_unread_data(conn):
+    try:
+        readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
 
 
 def open_database(url, pool=None):

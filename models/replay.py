@@ -16,8 +16,6 @@ import threading
 import time
 from pathlib import Path
 
-from peewee import InterfaceError, OperationalError
-
 from models.database import db, execute_often, is_sqlite
 
 # WeChat's nonce is a short decimal number; anything longer is not WeChat's.
@@ -123,16 +121,6 @@ class PostgresReplayRecord(ReplayRecord):
     which only reopens the window for its last minutes)."""
 
     def _put_if_absent(self, key, digest):
-        try:
-            return self._put(key, digest)
-        except (OperationalError, InterfaceError):
-            # The first statement of a request meets a connection the server cut (a restart,
-            # pg_terminate_backend) before the pool noticed: drop it and ask once more on a new one.
-            db.close()
-            db.connect()
-            return self._put(key, digest)
-
-    def _put(self, key, digest):
         now = time.time()
         if now >= getattr(self, "_next_purge", 0):
             self._next_purge = now + 60
