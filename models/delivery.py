@@ -291,7 +291,8 @@ class RecordBatch:
     receive, after waiting 5 s for it (DOMAIN.md §7). By then the row has long been written (it
     waits at most `seconds`), and until then this worker finds it here. If this worker dies
     before writing it, WeChat had its reply and sends no retry; if it had not, the retry computes
-    a read-only answer again. Nothing with a side effect passes through here: such answers are
+    a read-only answer again. An identical repeat of the request (the same signature and body) that
+    reaches another worker sooner waits for this row (wechat.repeat_wait_seconds, endpoint.answer). Nothing with a side effect passes through here: such answers are
     recorded in their own transaction (InboundMessage.answer_once).
 
     On SQLite a request whose row fills the batch (`size` rows) writes it once its reply is out; on

@@ -26,19 +26,25 @@ def body_digest(body):
     return hashlib.sha256(body).hexdigest()
 
 
+FIRST, REPEAT, REFUSED = "first", "repeat", None
+
+
 class ReplayRecord:
-    """`claim(timestamp, nonce, body)`: True for the first use of the pair and for an identical retry,
-    False for the pair used with another body (or a nonce that is not WeChat's)."""
+    """`claim(timestamp, nonce, body)`: FIRST for the first use of the pair, REPEAT for an identical
+    retry (WeChat delivering again: its answer is the first delivery's), REFUSED (falsy) for the pair
+    used with another body or a nonce that is not WeChat's."""
 
     def __init__(self, window_seconds):
         self.window = int(window_seconds) * 2  # a timestamp may be `window` early or late
 
     def claim(self, timestamp, nonce, body):
         if not nonce or len(nonce) > MAX_NONCE_LENGTH:
-            return False
+            return REFUSED
         digest = body_digest(body)
         first = self._put_if_absent(f"{timestamp}:{nonce}", digest)
-        return first is None or first == digest
+        if first is None:
+            return FIRST
+        return REPEAT if first == digest else REFUSED
 
     def _put_if_absent(self, key, digest):
         """Store `digest` under `key` unless present; return the digest stored before, or None."""

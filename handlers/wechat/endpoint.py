@@ -22,7 +22,7 @@ from handlers.wechat.cache import AnswerCache
 from handlers.wechat.paging import render_text
 from models.database import redis_client
 from models.delivery import InboundMessage
-from models.replay import replay_record
+from models.replay import REPEAT, replay_record
 from notices.outbox import send_after_response
 
 log = logging.getLogger(__name__)
@@ -108,13 +108,14 @@ def receive():
     verified_request(wechat, encrypted)
     body = request.get_data(cache=False)  # raises 413 past MAX_CONTENT_LENGTH
     xml = decrypt(body) if encrypted else body
-    if not current_app.extensions["replay_record"].claim(request.args["timestamp"], request.args["nonce"], body):
+    claim = current_app.extensions["replay_record"].claim(request.args["timestamp"], request.args["nonce"], body)
+    if not claim:
         log.warning("signed request used again with another body: refused")
         abort(403)
     message = well_formed(xml)
     ctx = context_for(message)
     request.environ["sanxiang.msgid"] = str(getattr(message, "id", 0) or f"event:{message.time}")  # notices/logs.py
-    reply_xml = answer(ctx, wechat)
+    reply_xml = answer(ctx, wechat, repeat=claim == REPEAT)
     if not reply_xml:
         response = Response(SUCCESS, mimetype="text/plain")
     elif encrypted:
@@ -176,13 +177,20 @@ def context_for(message):
                    now=dt.datetime.fromtimestamp(app.config["CLOCK"]()))
 
 
-def answer(ctx, wechat):
-    """The reply XML for the message of `ctx`, computed once per delivery key and replayed for retries."""
+def answer(ctx, wechat, repeat=False):
+    """The reply XML for the message of `ctx`, computed once per delivery key and replayed for retries.
+
+    `repeat`: this very request was received before (WeChat delivering again). Its first delivery's
+    reply may not be recorded yet — a read-only answer is written in a batch, possibly by another
+    worker — and answering anew could say something else (下一页 moves on), so it is waited for.
+    """
     message = ctx.message
     key = InboundMessage.dedup_key(message)
     try:
         # A retry's stored reply, and whether a hook claims the user's messages: one round trip.
         stored, ctx.user_rows = InboundMessage.first_look(key, message.source, router.claiming_columns(ctx))
+        if stored is None and repeat:
+            stored = InboundMessage.wait_for_reply(key, wechat["repeat_wait_seconds"])
         if stored is not None:
             return stored
         if router.is_read_only(ctx):
