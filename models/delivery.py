@@ -2,10 +2,8 @@
 kept so that WeChat's retries change nothing (exactly once), and what "下一页" continues."""
 import atexit
 import datetime as dt
-import fcntl
 import json
 import logging
-import os
 import threading
 import time
 from contextlib import contextmanager
@@ -13,7 +11,8 @@ from functools import lru_cache
 
 from peewee import CharField, DateTimeField, InterfaceError, OperationalError, TextField
 
-from models.database import BaseModel, connection, db, execute_often, is_sqlite, write_transaction
+from models.database import (BaseModel, connection, db, execute_often, is_sqlite, process_id, taking_turns,
+                             write_transaction)
 
 log = logging.getLogger(__name__)
 
@@ -22,31 +21,18 @@ def utcnow():
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
-_turn_files = {}
-
-
 @contextmanager
 def write_turn():
-    """With SQLite, let this server's workers take turns at answering through a blocking file lock.
-
-    SQLite's own busy wait sleeps 1, 2, 5, 10 … ms between tries, so two workers writing at once
-    lost most of their time asleep (make bench: p99 over 400 ms). A waiter on flock() wakes the
-    moment the other worker commits. Other writers (the command line) still meet busy_timeout.
-    """
+    """With SQLite, let this server's workers take turns at answering (database.taking_turns): SQLite's
+    own busy wait sleeps 1, 2, 5, 10 … ms between tries, so two workers writing at once lost most of
+    their time asleep (make bench: p99 over 400 ms). Other writers (the command line) still meet
+    busy_timeout."""
     path = db.obj.database if is_sqlite() else ""
     if not path or is_private_sqlite():
         yield
         return
-    # A descriptor inherited through fork(), or shared by two threads, would share its lock.
-    key = (os.getpid(), threading.get_ident(), path)
-    fd = _turn_files.get(key)
-    if fd is None:
-        fd = _turn_files[key] = os.open(path + ".turn", os.O_RDWR | os.O_CREAT, 0o600)
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    try:
+    with taking_turns(path + ".turn"):
         yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 def is_private_sqlite():
@@ -430,9 +416,9 @@ class RecordBatch:
         self._database = db.obj
 
     def _start_writer(self):
-        if self._writer_pid == os.getpid():
+        if self._writer_pid == process_id():
             return
-        self._writer_pid = os.getpid()
+        self._writer_pid = process_id()
         threading.Thread(target=self._write_forever, name="record-batch", daemon=True).start()
         atexit.register(self.flush)
 

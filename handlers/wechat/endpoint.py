@@ -6,6 +6,7 @@ Deciding what to answer lives in the conversation modules (handlers/wechat/<area
 import datetime as dt
 import logging
 import re
+from functools import lru_cache
 
 from flask import Blueprint, Response, abort, current_app, g, request
 from peewee import OperationalError, PeeweeException
@@ -132,6 +133,13 @@ def receive():
     return response
 
 
+@lru_cache(maxsize=None)
+def scalar_fields(message_class):
+    """(attribute, XML name, whether reading it converts the text) of each scalar field of a message class."""
+    return tuple((attribute, field.name, not isinstance(field, StringField))
+                 for attribute, field in message_class._fields.items() if isinstance(field, SCALAR_FIELDS))
+
+
 def well_formed(xml):
     """The parsed message, or 400: every field the app may read is text where text is expected and a
     number where a number is (a field given attributes, children or twice parses as a dict or list),
@@ -140,11 +148,14 @@ def well_formed(xml):
         message = parse_message(xml)
         if message is None:
             abort(400)
-        for attribute, field in type(message)._fields.items():
-            if isinstance(field, SCALAR_FIELDS):
-                raw = message._data.get(field.name)
-                if raw is not None and not isinstance(raw, str):
-                    abort(400)
+        data = message._data  # noqa: SLF001 — the parsed fields as they came, before conversion
+        for attribute, name, converts in scalar_fields(type(message)):
+            raw = data.get(name)
+            if raw is None:
+                continue
+            if not isinstance(raw, str):
+                abort(400)
+            if converts:
                 getattr(message, attribute)  # a number that is not one fails here
     except HTTPException:
         raise
