@@ -163,7 +163,7 @@ class InboundMessage(BaseModel):
         return column.model._meta.table_name, column.column_name
 
     @classmethod
-    def first_look(cls, key, openid, columns=()):
+    def first_look(cls, key, openid, columns=(), claim=None):
         """What a message needs to know first, in one statement: the stored reply of delivery `key` (None
         when it has none yet, or when `key` is None), and for each column (a peewee field holding
         openids: a complaint draft's) whether `openid` has a row there.
@@ -172,24 +172,37 @@ class InboundMessage(BaseModel):
         trip, a wait for the server's process — two per message were most of what PostgreSQL cost over
         SQLite under load (make bench, issue 20). A reply still waiting in this worker's batch is found
         there.
+
+        `claim`: a models.replay.PendingClaim, settled in the same statement (PostgreSQL's replay record);
+        its `outcome` says whether this request may be answered at all.
         """
         reply = cls.batch.reply_for(key) if key is not None else None
         if reply is not None:
+            if claim is not None:
+                claim.settle_alone()
             return reply, {}
         names = tuple(cls.column_key(column) for column in columns)
-        if key is None and not names:
+        if key is None and not names and claim is None:
             return None, {}
         params = ([key] if key is not None else []) + [openid] * len(names)
-        row = execute_often(cls._first_look_sql(key is not None, names), params).fetchone()
+        if claim is not None:
+            params = [*claim.prefix_params, *params, *claim.column_params]
+        row = execute_often(cls._first_look_sql(key is not None, names, claim is not None and type(claim)),
+                            params).fetchone()
+        if claim is not None:
+            claim.settle(*row[-2:])
+            row = row[:-2]
         if key is not None:
             reply, row = row[0], row[1:]
         return reply, dict(zip(names, map(bool, row)))
 
     @classmethod
     @lru_cache(maxsize=16)
-    def _first_look_sql(cls, with_reply, names):
+    def _first_look_sql(cls, with_reply, names, claim_type=None):
         asked = [f'(SELECT reply FROM {cls._meta.table_name} WHERE "key" = {{}})'] if with_reply else []
         asked += [f'EXISTS (SELECT 1 FROM {table} WHERE "{name}" = {{}})' for table, name in names]
+        if claim_type:
+            return claim_type.prefix + "SELECT " + ", ".join([*asked, *claim_type.columns])
         return "SELECT " + ", ".join(asked)
 
     @classmethod

@@ -23,7 +23,7 @@ from handlers.wechat.cache import AnswerCache
 from handlers.wechat.paging import render_text
 from models.database import redis_client
 from models.delivery import InboundMessage
-from models.replay import REPEAT, replay_record
+from models.replay import FIRST, REPEAT, PendingClaim, replay_record
 from notices.outbox import send_after_response
 
 log = logging.getLogger(__name__)
@@ -109,14 +109,14 @@ def receive():
     verified_request(wechat, encrypted)
     body = request.get_data(cache=False)  # raises 413 past MAX_CONTENT_LENGTH
     xml = decrypt(body) if encrypted else body
-    claim = current_app.extensions["replay_record"].claim(request.args["timestamp"], request.args["nonce"], body)
+    # Settled now, or (PostgreSQL) in answer's first statement: either way before anything is written.
+    claim = current_app.extensions["replay_record"].pending(request.args["timestamp"], request.args["nonce"], body)
     if not claim:
-        log.warning("signed request used again with another body: refused")
-        abort(403)
+        refuse_replay()
     message = well_formed(xml)
     ctx = context_for(message)
     request.environ["sanxiang.msgid"] = str(getattr(message, "id", 0) or f"event:{message.time}")  # notices/logs.py
-    reply_xml = answer(ctx, wechat, repeat=claim == REPEAT)
+    reply_xml = answer(ctx, wechat, claim)
     if not reply_xml:
         response = Response(SUCCESS, mimetype="text/plain")
     elif encrypted:
@@ -188,19 +188,33 @@ def context_for(message):
                    now=dt.datetime.fromtimestamp(app.config["CLOCK"]()))
 
 
-def answer(ctx, wechat, repeat=False):
+def refuse_replay():
+    log.warning("signed request used again with another body: refused")
+    abort(403)
+
+
+def answer(ctx, wechat, claim=FIRST):
     """The reply XML for the message of `ctx`, computed once per delivery key and replayed for retries.
 
-    `repeat`: this very request was received before (WeChat delivering again). Its first delivery's
-    reply may not be recorded yet — a read-only answer is written in a batch, possibly by another
-    worker — and answering anew could say something else (下一页 moves on), so it is waited for.
+    `claim`: what the replay record said of this request (models/replay.py), or a PendingClaim that the
+    first look at the database settles. REPEAT: this very request was received before (WeChat delivering
+    again). Its first delivery's reply may not be recorded yet — a read-only answer is written in a
+    batch, possibly by another worker — and answering anew could say something else (下一页 moves on),
+    so it is waited for.
     """
     message = ctx.message
     key = InboundMessage.dedup_key(message)
+    pending = claim if isinstance(claim, PendingClaim) else None
     try:
-        # A retry's stored reply, and whether a hook claims the user's messages: one round trip.
-        stored, ctx.user_rows = InboundMessage.first_look(key, message.source, router.claiming_columns(ctx))
-        if stored is None and repeat:
+        # A retry's stored reply, whether a hook claims the user's messages (and on PostgreSQL the
+        # replay claim): one round trip.
+        stored, ctx.user_rows = InboundMessage.first_look(key, message.source, router.claiming_columns(ctx),
+                                                          claim=pending)
+        if pending is not None:
+            claim = pending.outcome
+            if not claim:
+                raise _Refused
+        if stored is None and claim == REPEAT:
             stored = InboundMessage.wait_for_reply(key, wechat["repeat_wait_seconds"])
         if stored is not None:
             return stored
@@ -210,16 +224,26 @@ def answer(ctx, wechat, repeat=False):
         else:
             reply = InboundMessage.answer_once(key, message.source, lambda: render_reply(ctx, router.dispatch),
                                                wechat["retry_wait_seconds"])
+    except _Refused:
+        refuse_replay()
     except OperationalError:
+        if pending is not None and pending.outcome is None:
+            raise  # not even claimed: 503, as when a claim of its own fails (handlers/web/layout.py)
         # Nothing was written; the apology is not recorded, so the user's next try is answered. But if
         # this is WeChat's retry of a delivery that was answered meanwhile, that answer is the reply.
         log.exception("database busy while answering %s", key)
         return _stored_or(key, TextReply(message=message, content=BUSY).render())
     except Exception:  # noqa: BLE001 — a citizen must get words, not a 500; the log keeps the trace
+        if pending is not None and pending.outcome is None:
+            raise
         log.exception("handler failed for message %s", key)
         reply = InboundMessage.record_failure(key, message.source,
                                               TextReply(message=message, content=APOLOGY).render())
     return reply or ""
+
+
+class _Refused(Exception):
+    """The replay record refused this request in the first look (PostgreSQL): 403, nothing written."""
 
 
 def _stored_or(key, fallback):
