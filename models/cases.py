@@ -29,7 +29,7 @@ from models.workdays import working_calendar
 INVESTIGATION = ("现场检查", "随机抽查", "调查取证", "证据保全", "行政强制")
 REVIEW_STEPS = ("拟决定", "提请审核", "审核", "审核异议", "集体讨论")
 STEPS = ("立案",) + INVESTIGATION + ("责令改正", "保全处理", "回避", "延期") + REVIEW_STEPS + (
-    "告知", "陈述申辩", "听证", "决定", "不予处罚", "当场处罚", "送达", "执行", "结案", "撤案")
+    "告知", "陈述申辩", "听证申请", "听证", "决定", "不予处罚", "当场处罚", "送达", "执行", "结案", "撤案")
 DECISIONS = ("决定", "不予处罚", "当场处罚")
 ENDINGS = ("结案", "撤案")
 ONCE = ("立案", "决定", "不予处罚", "当场处罚", "结案", "撤案")
@@ -60,8 +60,8 @@ FIELDS = {
              ("conclusion", "讨论结论")],
     "告知": [("notice_no", "告知书文号"), ("facts", "违法事实"), ("basis", "处罚依据"), ("proposed", "拟作出的处罚"),
            ("served_on", "告知书送达日期")],
-    "听证": [("requested_on", "申请日期"), ("notified_on", "通知日期"), ("held_on", "举行日期"), ("host", "主持人"),
-           ("summary", "听证情况")],
+    "听证申请": [("requested_on", "申请日期"), ("method", "申请方式")],
+    "听证": [("notified_on", "通知日期"), ("held_on", "举行日期"), ("host", "主持人"), ("summary", "听证情况")],
     "决定": [("decision_no", "决定书文号"), ("facts", "违法事实"), ("evidence", "证据"), ("basis", "处罚依据"),
            ("penalty", "处罚内容"), ("fine_yuan", "罚款金额（元）"), ("statement", "陈述申辩及采纳情况"),
            ("decided_on", "决定日期")],
@@ -253,7 +253,7 @@ class CaseFile:
 
 def status_of(done):
     """A case's status from the steps recorded (in order): the furthest ending or stage reached."""
-    for ending in ("撤案", "结案", "执行", "送达", "当场处罚", "不予处罚", "决定", "听证", "告知", "集体讨论", "审核异议",
+    for ending in ("撤案", "结案", "执行", "送达", "当场处罚", "不予处罚", "决定", "听证", "听证申请", "告知", "集体讨论", "审核异议",
                    "审核", "提请审核", "拟决定"):
         if ending in done:
             return ending
@@ -273,7 +273,7 @@ def check_order(config, file, step, data, probe=False):
     if step in ONCE and step in done:
         raise CaseError(f"该案件已有“{step}”记录，不能重复；如记录有误，请登记更正。")
     decided = [d for d in DECISIONS if d in done]
-    if step in INVESTIGATION + REVIEW_STEPS + ("告知", "听证", "撤案", "延期") + DECISIONS and decided:
+    if step in INVESTIGATION + REVIEW_STEPS + ("告知", "听证申请", "听证", "撤案", "延期") + DECISIONS and decided:
         raise CaseError(f"该案件已作出{decided[0]}，不能再记录“{step}”。")
     # The review's steps follow models/review.py WORKFLOW, the table the published flowchart is drawn from.
     needs = {name: ((lambda after=spec["after"]: any(s in done for s in after)), spec["refusal"])
@@ -281,7 +281,8 @@ def check_order(config, file, step, data, probe=False):
     needs.update({
         "保全处理": (lambda: "证据保全" in done or "行政强制" in done, "尚无证据保全或查封、扣押记录。"),
         "告知": (lambda: "拟决定" in done, "告知前须有拟决定（拟处理意见）：告知的是拟作出的处罚。"),
-        "听证": (lambda: "告知" in done, "听证须在事先告知之后（当事人收到告知书后提出申请）。"),
+        "听证申请": (lambda: "告知" in done, "听证申请须在事先告知之后（当事人收到告知书后提出）。"),
+        "听证": (lambda: "听证申请" in done, "举行听证前须登记当事人的听证申请（《行政处罚法》第六十四条第（一）项）。"),
         "陈述申辩": (lambda: "告知" in done, "陈述申辩须在事先告知之后。"),
         "不予处罚": (lambda: "拟决定" in done, "作出不予处罚决定前须有拟决定（拟处理意见）。"),
         "当场处罚": (lambda: not any(s in done for s in REVIEW_STEPS + ("告知",)),
@@ -299,9 +300,11 @@ def check_order(config, file, step, data, probe=False):
 
 def _check_statement_period(config, file, data):
     """陈述、申辩和听证申请期: no decision within N working days of serving the notice, unless the party
-    waived it in writing or a hearing was held (行政处罚法 第六十四条; 第八十五条 makes these days working days)."""
+    waived it in writing or a hearing was held (行政处罚法 第六十四条; 第八十五条 makes these days working days);
+    and none while a hearing the party asked for in time has not been held."""
     days = config["cases"]["statement_period_working_days"]
     _, notice = file.last("告知")
+    _check_hearing_held(file, data)
     if data.get("party_waived") or "听证" in file.done():
         return
     served = _date(notice.get("served_on"), "告知书送达日期")
@@ -339,7 +342,8 @@ def check_step(config, file, step, data, actor, at):
         raise CaseError(str(exc)) from None
     if step == "告知":
         data["hearing_right"] = hearing_right(config, file)
-    checks = {"决定": _check_decision_limits, "听证": _check_hearing, "当场处罚": _check_on_the_spot,
+    checks = {"决定": _check_decision_limits, "听证申请": _check_hearing_request, "听证": _check_hearing,
+              "当场处罚": _check_on_the_spot,
               "延期": _check_extension, "保全处理": _check_disposal}
     if step in checks:
         checks[step](config, file, data)
@@ -393,9 +397,51 @@ def _check_decision_limits(config, file, data):
         raise CaseError("决定书须载明当事人的地址（《行政处罚法》第五十九条第一款第（一）项），请补写 当事人地址=…。")
 
 
+def pending_hearing(file):
+    """(seq, data) of a hearing request made in time that no hearing has answered yet, or (None, None)."""
+    r_seq, request = file.last("听证申请")
+    if request is None or request.get("late") or request.get("withdrawn"):
+        return None, None
+    h_seq, _ = file.last("听证")
+    return (None, None) if h_seq is not None and h_seq > r_seq else (r_seq, request)
+
+
+def _check_hearing_held(file, data):
+    """第六十三条、第六十四条: a party who asked for a hearing in time is heard before the decision; a decision
+    dated before the hearing is refused too."""
+    r_seq, request = pending_hearing(file)
+    if request is not None and not data.get("hearing_withdrawn"):
+        raise CaseError(f"当事人已于{request['requested_on']}申请听证（第{r_seq}条），须先举行听证（通知当事人、非本案调查人员"
+                        "主持、制作听证笔录），听证结束后才能作出决定（《行政处罚法》第六十四条、第六十五条）。"
+                        "当事人撤回申请的，请在决定中注明 撤回听证申请=是。")
+    _, hearing = file.last("听证")
+    if hearing and _date(data.get("decided_on"), "决定日期") < _date(hearing["held_on"], "举行日期"):
+        raise CaseError(f"决定日期早于听证举行日期（{hearing['held_on']}）：听证结束后才能作出决定（《行政处罚法》第六十五条）。")
+
+
+def _check_hearing_request(config, file, data):
+    """听证申请 (第六十三条、第六十四条第（一）项): only where the notice gave the right; within N working days of
+    the notice, otherwise recorded as late (the bureau need not hold it, and the decision is not held)."""
+    n_seq, notice = file.last("告知")
+    if not notice.get("hearing_right"):
+        raise CaseError("本案拟作出的处罚不属于《行政处罚法》第六十三条规定的听证范围（告知书未告知听证权利），"
+                        "当事人的意见请按陈述申辩记录。")
+    served, requested = _date(notice["served_on"], "告知书送达日期"), _date(data["requested_on"], "申请日期")
+    if requested < served:
+        raise CaseError(f"申请日期{requested}早于告知书送达日期{served}，请核对。")
+    days = config["cases"]["statement_period_working_days"]
+    if working_calendar(config).workdays_between(served, requested)[0] > days:
+        data["late"] = True
+    data["notice_seq"] = n_seq
+
+
 def _check_hearing(config, file, data):
     """第六十四条: notice at least N working days before; a host who did not investigate the case."""
+    r_seq, request = file.last("听证申请")
+    data["request_seq"], data["requested_on"] = r_seq, request["requested_on"]
     notified, held = _date(data["notified_on"], "通知日期"), _date(data["held_on"], "举行日期")
+    if notified < _date(request["requested_on"], "申请日期"):
+        raise CaseError(f"通知日期{notified}早于当事人申请听证的日期{request['requested_on']}，请核对。")
     days = limits(config)["hearing_notice_working_days"]
     if working_calendar(config).workdays_between(notified, held)[0] < days:
         raise CaseError(f"听证通知须在举行听证的{days}个工作日前送达当事人（《行政处罚法》第六十四条第（二）项），"
@@ -480,6 +526,13 @@ def deadlines(config, file):
         elif step in ("行政强制", "证据保全") and any(m in str(data.get("measure", "")) for m in lim["seizure_measures"]):
             result.append(Limit(f"查封、扣押期限届满前作出处理决定（第{seq}条）", on + dt.timedelta(days=lim["seizure_days"]),
                                 "《行政强制法》第二十五条", seq))
+    r_seq, request = pending_hearing(file)
+    if request is not None and not any(d in done for d in DECISIONS):
+        # No statute fixes when the hearing is held; it must fit before the decision limit, with its notice
+        # served the configured working days ahead (第六十四条第（二）项).
+        notice_by = calendar.add_workdays(decision_due(config, file), -lim["hearing_notice_working_days"])
+        result.append(Limit(f"当事人申请听证（第{r_seq}条）：发出听证通知、举行听证", notice_by.due,
+                            "《行政处罚法》第六十四条", r_seq, notice_by.provisional))
     s_seq, submission = review.last(file, "提请审核")
     if submission is not None and review.last(file, "审核", after=s_seq)[0] is None and submission.get("due_on"):
         result.append(Limit("法制审核", dt.date.fromisoformat(submission["due_on"]), "本局法制审核时限", s_seq))
@@ -638,7 +691,8 @@ def correct(config, number, seq, changes, reason, *, by, at=None, actor=None):
 
 # What the rules computed when an entry was recorded: no correction may rewrite it.
 COMPUTED = {"major", "major_rules", "review_seq", "proposal_seq", "submission_seq", "discussion_seq", "due_on",
-            "hearing_right", "discretion_flag", "failing", "reviewer", "qualification", "previous_due", "overdue"}
+            "hearing_right", "discretion_flag", "failing", "reviewer", "qualification", "previous_due", "overdue",
+            "late", "notice_seq", "request_seq"}
 # A decision's substance: changing it is a new decision (变更、撤销), not a correction of a slip.
 DECISION_SUBSTANCE = {"penalty", "fine_yuan", "decided_on", "confiscation_yuan"}
 
