@@ -213,7 +213,9 @@ def render_pdf(bureau, form, rows, paragraphs, foot, font=None):
     story = [Paragraph(bureau, head), Paragraph(form, title), Spacer(1, 6 * mm)]
     table = Table([[Paragraph(label, body), Paragraph(value, body)] for label, value in rows],
                   colWidths=[35 * mm, 135 * mm])
-    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, "black"), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    # FONTNAME too: a table otherwise opens each cell in Helvetica, a font the file would name but not embed.
+    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, "black"), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                               ("FONTNAME", (0, 0), (-1, -1), font)]))
     story += [table, Spacer(1, 4 * mm)] + [Paragraph(text, body) for text in paragraphs]
     story += [Spacer(1, 10 * mm), Paragraph(f"执法人员（签名）：____________ ____________　　{bureau}（印章）　____年__月__日", body)]
 
@@ -223,7 +225,9 @@ def render_pdf(bureau, form, rows, paragraphs, foot, font=None):
 
     out = io.BytesIO()
     SimpleDocTemplate(out, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=20 * mm,
-                      bottomMargin=20 * mm, title=form, author=bureau).build(
+                      bottomMargin=20 * mm, title=form, author=bureau,
+                      # the canvas starts in this font rather than Helvetica, which a PDF would name unembedded
+                      initialFontName=font).build(
         story, onFirstPage=draw_footer, onLaterPages=draw_footer)
     return out.getvalue()
 
