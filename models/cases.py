@@ -11,7 +11,8 @@ here so that the command line, WeChat staff commands and the web all obey them:
   role that may record on any case (models/staff.py: 负责人; only a 法制审核员 outside the case for 审核);
 - 重大执法决定法制审核 (models/review.py): no decision on a major case without a passed review;
 - procedure limits: no date in the future, no decision inside the 陈述申辩/听证 period, 90 days from
-  立案 unless extended, hearing notice 7 working days ahead and a host who did not investigate,
+  立案 unless extended, a party's timely 听证申请 holds the decision until the hearing is recorded,
+  hearing notice 7 working days ahead and a host who did not investigate,
   当场处罚 only within 第五十一条; `deadlines` lists the running limits for `#待办` and reminders.
 """
 import datetime as dt

@@ -97,3 +97,28 @@ def test_the_statutes_amounts_are_read_in_both_numerals():
 def test_a_fine_outside_its_level_is_flagged(code, kind, proposal, flag):
     said = discretion.check(CONFIG, code, kind, proposal)
     assert (flag in said) if flag else said == "", said
+
+
+def test_the_proposal_records_the_flag_the_reviewer_sees(tmp_path, monkeypatch, database_url, app):
+    """Through `bot.py review propose`: the base amount is kept and the fine checked against its level."""
+    from click.testing import CliRunner
+
+    import bot
+    from models import cases, db
+    from tests.models.test_review import A, B, at
+
+    config = app.config["SANXIANG"]
+    db.connect(reuse_if_open=True)
+    case = cases.open_case(config, party={"kind": "自然人", "name": "张某"}, handlers=[A, B], by=A, at=at(9, 1),
+                           data={"item_code": "CF-001", "source": "举报", "facts": "无证网吧", "approver": "局长"})
+    cases.record_step(config, case.number, "调查取证", {"method": "询问", "content": "x", "officers": [A, B],
+                                                    "av_exception": "询问室录像设备故障，已书面记录"}, by=A, at=at(9, 2))
+    db.close()
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    result = CliRunner().invoke(bot.cli, ["review", "propose", case.number, "--by", A, "--report", "调查终结",
+                                          "--penalty", "没收，罚款15000元", "--fine", "15000", "--base", "20000",
+                                          "--level", "轻微", "--reasoning", "初犯"])
+    assert result.exit_code == 0, result.output
+    assert "裁量提示：拟罚款15000元超出“轻微”档次" in result.output and "100000至120000元" in result.output
+    db.connect(reuse_if_open=True)
+    assert cases.get_case(case.number).file().last("拟决定")[1]["base_yuan"] == 20000
