@@ -157,3 +157,28 @@ def test_the_pending_hearing_shows_in_todo_and_reminders(config, client, app):
     remind_case_limits(config, today=dt.date(2026, 11, 20))
     assert any("已超期" in o.text and "申请听证" in o.text for o in Outbox.select())
     assert case.number
+
+
+def test_preservation_seizure_and_ninety_days_show_approaching_and_passed(config, client, app):
+    from models.complaints import Outbox
+    from notices.cases import remind_case_limits
+
+    Staff.add("o_a", "包海龙", "承办人", Officer.by_cert_no(A))
+    case = ordinary_case(config)
+    for measure, items in (("先行登记保存", "营业日志"), ("扣押", "电脑主机2台")):
+        step = "证据保全" if measure == "先行登记保存" else "行政强制"
+        data = {"measure": measure, "items": items, "officers": [A, B], "av_exception": "执法记录仪故障，当事人已签字确认",
+                **({"place": "网吧"} if step == "行政强制" else {})}
+        cases.record_step(config, case.number, step, data, by=A, at=at(9, 2, 15))
+    limits = {d.source: d.due for d in cases.deadlines(config, case.file())}
+    assert limits == {"《行政处罚法》第五十六条": dt.date(2026, 9, 11), "《行政强制法》第二十五条": dt.date(2026, 10, 2),
+                      "《行政处罚法》第六十条": dt.date(2026, 11, 30)}
+    officer = WeChatUser(client, app, "o_a")
+    app.config["CLOCK"] = at(9, 10).timestamp
+    soon = officer.say("#待办")
+    assert "先行登记保存" in soon and "剩1个工作日" in soon and "查封、扣押" in soon and "作出处罚决定" in soon
+    app.config["CLOCK"] = at(10, 12).timestamp
+    late = officer.say("#待办")
+    assert late.count("已超期") == 2 and "第二十五条" in late
+    assert remind_case_limits(config, today=dt.date(2026, 10, 12)) >= 1
+    assert any("已超期" in o.text and "第二十五条" in o.text for o in Outbox.select())
