@@ -527,6 +527,10 @@ def deadlines(config, file):
         elif step in ("行政强制", "证据保全") and any(m in str(data.get("measure", "")) for m in lim["seizure_measures"]):
             result.append(Limit(f"查封、扣押期限届满前作出处理决定（第{seq}条）", on + dt.timedelta(days=lim["seizure_days"]),
                                 "《行政强制法》第二十五条", seq))
+    d_seq, decision = file.last("决定")
+    if decision is not None and "送达" not in done:
+        due = calendar.add_workdays(_date(decision["decided_on"], "决定日期"), lim["service_working_days"])
+        result.append(Limit("送达行政处罚决定书", due.due, "《行政处罚法》第六十一条", d_seq, due.provisional))
     r_seq, request = pending_hearing(file)
     if request is not None and not any(d in done for d in DECISIONS):
         # No statute fixes when the hearing is held; it must fit before the decision limit, with its notice

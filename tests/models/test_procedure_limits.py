@@ -182,3 +182,15 @@ def test_preservation_seizure_and_ninety_days_show_approaching_and_passed(config
     assert late.count("已超期") == 2 and "第二十五条" in late
     assert remind_case_limits(config, today=dt.date(2026, 10, 12)) >= 1
     assert any("已超期" in o.text and "第二十五条" in o.text for o in Outbox.select())
+
+
+def test_the_decision_is_served_within_seven_working_days(config):
+    case = ordinary_case(config)
+    cases.record_step(config, case.number, "决定", decision(day=15), by=A, at=at(9, 15))
+    [limit] = cases.deadlines(config, case.file())
+    # 7 working days after Tuesday 15 September: Sunday the 20th is a make-up working day (调休).
+    assert (limit.name, limit.due, limit.source) == ("送达行政处罚决定书", dt.date(2026, 9, 23), "《行政处罚法》第六十一条")
+    cases.record_step(config, case.number, "送达", {"document": "行政处罚决定书", "method": "直接送达", "recipient": "法定代表人",
+                                                  "served_on": "2026-09-16", "officers": [A, B],
+                                                  "av_exception": "执法记录仪故障，受送达人已签收"}, by=A, at=at(9, 16))
+    assert cases.deadlines(config, case.file()) == []
