@@ -161,3 +161,39 @@ def check(config, item_code, party_kind, proposal):
 
 def _yuan_text(value):
     return str(int(value)) if float(value).is_integer() else f"{value:.2f}"
+
+
+def _amount_text(value, times):
+    if times:
+        return f"{_yuan_text(value)}倍"
+    value = int(value)
+    return f"{value // 10000}万元" if value >= 10000 and value % 10000 == 0 else f"{value}元"
+
+
+def published(config, names):
+    """The 裁量基准 as the public page shows it (《行政处罚法》第三十四条: 应当向社会公布): per item (code →
+    name in `names`), each branch with the statute's words and each level's range in words."""
+    rows = []
+    for code, entry in (table(config).get("items") or {}).items():
+        branches = []
+        for branch in entry.get("fines") or []:
+            statute = statute_range(branch["statute"])
+            levels = []
+            for level in GRADES:
+                if level not in branch["levels"]:
+                    continue
+                low, high = branch["levels"][level]
+                if statute.times:
+                    span = f"违法所得或违法经营额的{_yuan_text(low)}至{_amount_text(high, True)}"
+                    span += f"（最高{_amount_text(statute.cap, False)}）" if statute.cap else ""
+                elif high == 0:
+                    span = "不罚款"
+                elif low == high:
+                    span = _amount_text(low, False)
+                else:
+                    span = f"{_amount_text(low, False)}至{_amount_text(high, False)}"
+                levels.append((level, span, (branch.get("measures") or {}).get(level, "")))
+            branches.append({"when": branch["when"], "statute": branch["statute"], "levels": levels})
+        rows.append({"code": code, "name": names.get(code, ""), "source": entry["source"],
+                     "first_offence": bool(entry.get("first_offence")), "branches": branches})
+    return rows

@@ -340,8 +340,11 @@ def flowchart_dot(config):
         label = f"{name}\\n（{spec['who']}）" + (f"\\n{spec['note']}" if spec.get("note") else "")
         return f'  "{name}" [label="{label}"];'
 
-    lines = ['digraph review {', '  graph [rankdir=TB, fontname="WenQuanYi Micro Hei", label="重大执法决定法制审核流程图"];',
-             '  node [shape=box, fontname="WenQuanYi Micro Hei"];', '  edge [fontname="WenQuanYi Micro Hei"];',
+    # 18 pt: the public pages set no text under 18px in 大字 mode (tests/web/test_accessibility.py).
+    lines = ['digraph review {', '  graph [rankdir=TB, fontname="WenQuanYi Micro Hei", fontsize=18, '
+             'label="重大执法决定法制审核流程图"];',
+             '  node [shape=box, fontname="WenQuanYi Micro Hei", fontsize=18];',
+             '  edge [fontname="WenQuanYi Micro Hei", fontsize=18];',
              '  "调查终结" [shape=oval, label="调查取证 / 现场检查\\n（调查终结）"];']
     lines += [node(name, spec) for name, spec in WORKFLOW.items()]
     for name, spec in WORKFLOW.items():

@@ -122,3 +122,14 @@ def test_the_proposal_records_the_flag_the_reviewer_sees(tmp_path, monkeypatch, 
     assert "裁量提示：拟罚款15000元超出“轻微”档次" in result.output and "100000至120000元" in result.output
     db.connect(reuse_if_open=True)
     assert cases.get_case(case.number).file().last("拟决定")[1]["base_yuan"] == 20000
+
+
+def test_the_levels_are_published(client):
+    """《行政处罚法》第三十四条: 行政处罚裁量基准应当向社会公布. Every penalty item, its article's words, its levels."""
+    html = client.get("/discretion").get_data(as_text=True)
+    for item in PENALTY_ITEMS:
+        assert f'id="{item["code"]}"' in html and item["name"] in html, item["code"]
+    assert "违法经营额不足1万元的，并处1万元以上5万元以下的罚款" in html and "1万元至2万元" in html
+    assert "违法所得或违法经营额的5至6倍" in html and "首违不罚" in html and "不罚款" in html
+    assert 'href="/discretion#CF-002"' in client.get("/items?q=网吧").get_data(as_text=True)
+    assert 'href="/discretion"' in client.get("/review").get_data(as_text=True)
