@@ -11,7 +11,7 @@ here so that the command line, WeChat staff commands and the web all obey them:
   role that may record on any case (models/staff.py: 负责人; only a 法制审核员 outside the case for 审核);
 - 重大执法决定法制审核 (models/review.py): no decision on a major case without a passed review;
 - procedure limits: no date in the future, no decision inside the 陈述申辩/听证 period, 90 days from
-  立案 unless extended, a party's timely 听证申请 holds the decision until the hearing is recorded,
+  立案 unless extended, a party's timely 听证申请 holds the decision until the hearing is held as notified,
   hearing notice 7 working days ahead and a host who did not investigate,
   当场处罚 only within 第五十一条; `deadlines` lists the running limits for `#待办` and reminders.
 """
@@ -30,7 +30,7 @@ from models.workdays import working_calendar
 INVESTIGATION = ("现场检查", "随机抽查", "调查取证", "证据保全", "行政强制")
 REVIEW_STEPS = ("拟决定", "提请审核", "审核", "审核异议", "集体讨论")
 STEPS = ("立案",) + INVESTIGATION + ("责令改正", "保全处理", "回避", "延期") + REVIEW_STEPS + (
-    "告知", "陈述申辩", "听证申请", "听证", "决定", "不予处罚", "当场处罚", "送达", "执行", "结案", "撤案")
+    "告知", "陈述申辩", "听证申请", "听证通知", "听证", "决定", "不予处罚", "当场处罚", "送达", "执行", "结案", "撤案")
 DECISIONS = ("决定", "不予处罚", "当场处罚")
 ENDINGS = ("结案", "撤案")
 ONCE = ("立案", "决定", "不予处罚", "当场处罚", "结案", "撤案")
@@ -62,7 +62,11 @@ FIELDS = {
     "告知": [("notice_no", "告知书文号"), ("facts", "违法事实"), ("basis", "处罚依据"), ("proposed", "拟作出的处罚"),
            ("served_on", "告知书送达日期")],
     "听证申请": [("requested_on", "申请日期"), ("method", "申请方式")],
-    "听证": [("notified_on", "通知日期"), ("held_on", "举行日期"), ("host", "主持人"), ("summary", "听证情况")],
+    # 听证通知 is recorded when it is sent, with the hearing still ahead: its date is `scheduled_on`, not a
+    # PAST_DATES key; 听证 records the hearing once held.
+    "听证通知": [("notice_no", "通知书文号"), ("notified_on", "通知日期"), ("scheduled_on", "听证日期"),
+             ("place", "听证地点"), ("host", "主持人")],
+    "听证": [("held_on", "举行日期"), ("host", "主持人"), ("summary", "听证情况")],
     "决定": [("decision_no", "决定书文号"), ("facts", "违法事实"), ("evidence", "证据"), ("basis", "处罚依据"),
            ("penalty", "处罚内容"), ("fine_yuan", "罚款金额（元）"), ("statement", "陈述申辩及采纳情况"),
            ("decided_on", "决定日期")],
@@ -254,7 +258,7 @@ class CaseFile:
 
 def status_of(done):
     """A case's status from the steps recorded (in order): the furthest ending or stage reached."""
-    for ending in ("撤案", "结案", "执行", "送达", "当场处罚", "不予处罚", "决定", "听证", "听证申请", "告知", "集体讨论", "审核异议",
+    for ending in ("撤案", "结案", "执行", "送达", "当场处罚", "不予处罚", "决定", "听证", "听证通知", "听证申请", "告知", "集体讨论", "审核异议",
                    "审核", "提请审核", "拟决定"):
         if ending in done:
             return ending
@@ -274,7 +278,7 @@ def check_order(config, file, step, data, probe=False):
     if step in ONCE and step in done:
         raise CaseError(f"该案件已有“{step}”记录，不能重复；如记录有误，请登记更正。")
     decided = [d for d in DECISIONS if d in done]
-    if step in INVESTIGATION + REVIEW_STEPS + ("告知", "听证申请", "听证", "撤案", "延期") + DECISIONS and decided:
+    if step in INVESTIGATION + REVIEW_STEPS + ("告知", "听证申请", "听证通知", "听证", "撤案", "延期") + DECISIONS and decided:
         raise CaseError(f"该案件已作出{decided[0]}，不能再记录“{step}”。")
     # The review's steps follow models/review.py WORKFLOW, the table the published flowchart is drawn from.
     needs = {name: ((lambda after=spec["after"]: any(s in done for s in after)), spec["refusal"])
@@ -283,7 +287,8 @@ def check_order(config, file, step, data, probe=False):
         "保全处理": (lambda: "证据保全" in done or "行政强制" in done, "尚无证据保全或查封、扣押记录。"),
         "告知": (lambda: "拟决定" in done, "告知前须有拟决定（拟处理意见）：告知的是拟作出的处罚。"),
         "听证申请": (lambda: "告知" in done, "听证申请须在事先告知之后（当事人收到告知书后提出）。"),
-        "听证": (lambda: "听证申请" in done, "举行听证前须登记当事人的听证申请（《行政处罚法》第六十四条第（一）项）。"),
+        "听证通知": (lambda: "听证申请" in done, "发出听证通知前须登记当事人的听证申请（《行政处罚法》第六十四条第（一）项）。"),
+        "听证": (lambda: "听证通知" in done, "举行听证前须登记听证通知（《行政处罚法》第六十四条第（二）项：举行听证的七日前通知当事人）。"),
         "陈述申辩": (lambda: "告知" in done, "陈述申辩须在事先告知之后。"),
         "不予处罚": (lambda: "拟决定" in done, "作出不予处罚决定前须有拟决定（拟处理意见）。"),
         "当场处罚": (lambda: not any(s in done for s in REVIEW_STEPS + ("告知",)),
@@ -343,7 +348,8 @@ def check_step(config, file, step, data, actor, at):
         raise CaseError(str(exc)) from None
     if step == "告知":
         data["hearing_right"] = hearing_right(config, file)
-    checks = {"决定": _check_decision_limits, "听证申请": _check_hearing_request, "听证": _check_hearing,
+    checks = {"决定": _check_decision_limits, "听证申请": _check_hearing_request, "听证通知": _check_hearing_notice,
+              "听证": _check_hearing,
               "当场处罚": _check_on_the_spot,
               "延期": _check_extension, "保全处理": _check_disposal}
     if step in checks:
@@ -436,22 +442,42 @@ def _check_hearing_request(config, file, data):
     data["notice_seq"] = n_seq
 
 
-def _check_hearing(config, file, data):
-    """第六十四条: notice at least N working days before; a host who did not investigate the case."""
+def _check_hearing_notice(config, file, data):
+    """第六十四条第（二）项、第（四）项: the notice reaches the party N working days before the hearing, which a
+    host who did not investigate the case chairs; a hearing moved to another day needs a new notice."""
     r_seq, request = file.last("听证申请")
     data["request_seq"], data["requested_on"] = r_seq, request["requested_on"]
-    notified, held = _date(data["notified_on"], "通知日期"), _date(data["held_on"], "举行日期")
+    notified, scheduled = _date(data["notified_on"], "通知日期"), _date(data["scheduled_on"], "听证日期")
     if notified < _date(request["requested_on"], "申请日期"):
         raise CaseError(f"通知日期{notified}早于当事人申请听证的日期{request['requested_on']}，请核对。")
     days = limits(config)["hearing_notice_working_days"]
-    if working_calendar(config).workdays_between(notified, held)[0] < days:
+    if working_calendar(config).workdays_between(notified, scheduled)[0] < days:
         raise CaseError(f"听证通知须在举行听证的{days}个工作日前送达当事人（《行政处罚法》第六十四条第（二）项），"
-                        f"{notified}通知、{held}举行不足{days}个工作日。")
+                        f"{notified}通知、{scheduled}举行不足{days}个工作日。")
+    _check_host(file, data["host"])
+
+
+def _check_hearing(config, file, data):
+    """听证 as held: on the day and with the host the notice gave (a new day or host needs a new notice)."""
+    n_seq, notice = file.last("听证通知")
+    held = _date(data["held_on"], "举行日期")
+    if held != _date(notice["scheduled_on"], "听证日期"):
+        raise CaseError(f"听证通知（第{n_seq}条）定于{notice['scheduled_on']}举行；改期的，须重新通知当事人"
+                        f"（再记录一次听证通知，至少提前{limits(config)['hearing_notice_working_days']}个工作日）。")
+    if str(data["host"]).strip() != str(notice["host"]).strip():
+        raise CaseError(f"听证通知写明的主持人是{notice['host']}；更换主持人的，请先记录新的听证通知。")
+    _check_host(file, data["host"])
+    data.update(notice_seq=n_seq, notified_on=notice["notified_on"], request_seq=notice.get("request_seq"),
+                requested_on=notice.get("requested_on"))
+
+
+def _check_host(file, host):
+    """第六十四条第（四）项: 听证由行政机关指定的非本案调查人员主持."""
     investigators = set(file.case.handlers())
     for _, step, step_data in file.steps():
         if step in INVESTIGATION:
             investigators |= set(step_data.get("officers") or [])
-    host = str(data["host"]).strip()
+    host = str(host).strip()
     names = {o.name for o in Officer.select().where(Officer.cert_no.in_(list(investigators)))}
     if host in investigators or any(name and name in host for name in names):
         raise CaseError("听证主持人须由非本案调查人员担任（《行政处罚法》第六十四条第（四）项），请另行指定主持人。")
@@ -535,9 +561,14 @@ def deadlines(config, file):
     if request is not None and not any(d in done for d in DECISIONS):
         # No statute fixes when the hearing is held; it must fit before the decision limit, with its notice
         # served the configured working days ahead (第六十四条第（二）项).
-        notice_by = calendar.add_workdays(decision_due(config, file), -lim["hearing_notice_working_days"])
-        result.append(Limit(f"当事人申请听证（第{r_seq}条）：发出听证通知、举行听证", notice_by.due,
-                            "《行政处罚法》第六十四条", r_seq, notice_by.provisional))
+        n_seq, notice = file.last("听证通知")
+        if n_seq is not None and n_seq > r_seq:
+            result.append(Limit(f"当事人申请听证（第{r_seq}条）：按通知举行听证", _date(notice["scheduled_on"], "听证日期"),
+                                "《行政处罚法》第六十四条", n_seq))
+        else:
+            notice_by = calendar.add_workdays(decision_due(config, file), -lim["hearing_notice_working_days"])
+            result.append(Limit(f"当事人申请听证（第{r_seq}条）：发出听证通知", notice_by.due,
+                                "《行政处罚法》第六十四条", r_seq, notice_by.provisional))
     s_seq, submission = review.last(file, "提请审核")
     if submission is not None and review.last(file, "审核", after=s_seq)[0] is None and submission.get("due_on"):
         result.append(Limit("法制审核", dt.date.fromisoformat(submission["due_on"]), "本局法制审核时限", s_seq))

@@ -50,8 +50,9 @@ def full_case(config):
     record(config, case, "陈述申辩", {"received_on": "2026-09-08", "content": "系初次违法", "review": "已复核",
                                   "adopted": "不予采纳"}, 9, 8)
     record(config, case, "听证申请", {"requested_on": "2026-09-09", "method": "书面"}, 9, 9)
-    record(config, case, "听证", {"notified_on": "2026-09-10", "held_on": "2026-09-21", "host": "李建国",
-                                "summary": "当事人称系初次违法", **NO_AV}, 9, 21)
+    record(config, case, "听证通知", {"notice_no": "听通〔2026〕1号", "notified_on": "2026-09-10", "scheduled_on": "2026-09-21",
+                                  "place": "本局听证室", "host": "李建国"}, 9, 10)
+    record(config, case, "听证", {"held_on": "2026-09-21", "host": "李建国", "summary": "当事人称系初次违法", **NO_AV}, 9, 21)
     record(config, case, "提请审核", {"materials": MATERIALS + ["事先告知书及陈述申辩材料", "听证笔录"]}, 9, 22)
     review_it(config, case, day=23)
     record(config, case, "集体讨论", {"held_on": "2026-09-24", "host": "局长 其木格", "participants": ["其木格", "包海龙", "王雅琴"],
@@ -128,4 +129,5 @@ def test_the_hearing_right_is_printed_only_where_article_63_gives_it(config):
     rows, paragraphs, _ = documents.form_content(config, full, "行政处罚事先告知书")
     assert "要求听证" in "".join(paragraphs)
     rows, paragraphs, _ = documents.form_content(config, full, "听证通知书")
-    assert ("申请日期", "2026-09-09") in rows and "非本案调查人员" in "".join(paragraphs)
+    assert ("申请日期", "2026-09-09") in rows and ("听证地点", "本局听证室") in rows
+    assert "非本案调查人员" in "".join(paragraphs)

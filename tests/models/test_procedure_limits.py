@@ -19,8 +19,9 @@ def config(app, tmp_path):
     yield from review_config(app, tmp_path)
 
 
-HEARING = {"notified_on": "2026-09-10", "held_on": "2026-09-21", "host": "李建国", "summary": "当事人到场申辩",
-           "av_exception": "听证室设备故障，已制作书面笔录"}
+NOTICE = {"notice_no": "听通〔2026〕1号", "notified_on": "2026-09-10", "scheduled_on": "2026-09-21", "place": "本局听证室",
+          "host": "李建国"}
+HEARING = {"held_on": "2026-09-21", "host": "李建国", "summary": "当事人到场申辩", "av_exception": "听证室设备故障，已制作书面笔录"}
 
 
 def heard_case(config, fine=150000):
@@ -45,6 +46,12 @@ def with_request(config):
     return case
 
 
+def with_notice(config):
+    case = with_request(config)
+    cases.record_step(config, case.number, "听证通知", NOTICE, by=A, at=at(9, 10))
+    return case
+
+
 def on_the_spot(config):
     return cases.open_case(config, party={"kind": "自然人", "name": "张某"}, handlers=[A, B], by=A, at=at(9, 1),
                            data={"item_code": "CF-015", "source": "日常检查", "facts": "无证带团", "approver": "局长"})
@@ -59,8 +66,10 @@ LIMITS = [
     ("statement period", heard_case, "决定", decision(150000, day=14), at(9, 14), "2026-09-15起方可作出决定"),
     ("pending hearing", with_request, "决定", decision(150000, day=16), at(9, 16), "申请听证"),
     ("90 days", ordinary_case, "决定", dict(decision(), decided_on="2026-12-01"), at(12, 1), "90日的办案期限"),
-    ("hearing notice", with_request, "听证", dict(HEARING, held_on="2026-09-14"), at(9, 14), "7个工作日前"),
-    ("hearing host", with_request, "听证", dict(HEARING, host="包海龙"), at(9, 21), "非本案调查人员"),
+    ("hearing notice", with_request, "听证通知", dict(NOTICE, scheduled_on="2026-09-14"), at(9, 10), "7个工作日前"),
+    ("hearing host", with_request, "听证通知", dict(NOTICE, host="包海龙"), at(9, 10), "非本案调查人员"),
+    ("hearing moved", with_notice, "听证", dict(HEARING, held_on="2026-09-22"), at(9, 22), "须重新通知"),
+    ("hearing without notice", with_request, "听证", HEARING, at(9, 21), "须登记听证通知"),
     ("on the spot", on_the_spot, "当场处罚", SPOT, at(9, 1, 11), "不得超过200元"),
     ("no hearing right", ordinary_case, "听证申请", {"requested_on": "2026-09-08", "method": "书面"}, at(9, 8), "不属于"),
 ]
@@ -111,7 +120,10 @@ def test_a_hearing_request_holds_the_decision_until_the_hearing_is_held(config):
         cases.record_step(config, case.number, "决定", dict(decision(150000, day=16), party_waived=True), by=A,
                           at=at(9, 16))
     with pytest.raises(cases.CaseError, match="早于当事人申请听证"):
-        cases.record_step(config, case.number, "听证", dict(HEARING, notified_on="2026-09-08"), by=A, at=at(9, 21))
+        cases.record_step(config, case.number, "听证通知", dict(NOTICE, notified_on="2026-09-08"), by=A, at=at(9, 10))
+    cases.record_step(config, case.number, "听证通知", NOTICE, by=A, at=at(9, 10))
+    [limit] = [d for d in cases.deadlines(config, case.file()) if "听证" in d.name]
+    assert limit.name.endswith("按通知举行听证") and limit.due == dt.date(2026, 9, 21)
     hearing = cases.record_step(config, case.number, "听证", HEARING, by=A, at=at(9, 21))
     assert hearing.content["data"]["requested_on"] == "2026-09-09"
     assert not [d for d in cases.deadlines(config, case.file()) if "听证" in d.name]

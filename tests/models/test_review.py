@@ -229,16 +229,28 @@ def test_hearing_notice_and_host(config):
     case = investigated(config)
     propose(config, case, fine=150000, level="严重")
     notify(config, case)
-    hearing = {"notified_on": "2026-09-09", "held_on": "2026-09-14", "host": "李建国",
-               "summary": "当事人申辩", "av_exception": "听证室设备故障，已制作书面笔录"}
+    notice = {"notice_no": "听通〔2026〕1号", "notified_on": "2026-09-09", "scheduled_on": "2026-09-14", "place": "本局听证室",
+              "host": "李建国"}
+    hearing = {"held_on": "2026-09-21", "host": "李建国", "summary": "当事人申辩",
+               "av_exception": "听证室设备故障，已制作书面笔录"}
     with pytest.raises(cases.CaseError, match="须登记当事人的听证申请"):
-        cases.record_step(config, case.number, "听证", dict(hearing, held_on="2026-09-21"), by=A, at=at(9, 21))
+        cases.record_step(config, case.number, "听证通知", notice, by=A, at=at(9, 9))
     request_hearing(config, case)
+    with pytest.raises(cases.CaseError, match="须登记听证通知"):
+        cases.record_step(config, case.number, "听证", hearing, by=A, at=at(9, 21))
     with pytest.raises(cases.CaseError, match="7个工作日前"):
-        cases.record_step(config, case.number, "听证", hearing, by=A, at=at(9, 14))
+        cases.record_step(config, case.number, "听证通知", notice, by=A, at=at(9, 9))
     with pytest.raises(cases.CaseError, match="非本案调查人员"):
-        cases.record_step(config, case.number, "听证", dict(hearing, held_on="2026-09-21", host="包海龙"), by=A, at=at(9, 21))
-    cases.record_step(config, case.number, "听证", dict(hearing, held_on="2026-09-21"), by=A, at=at(9, 21))
+        cases.record_step(config, case.number, "听证通知", dict(notice, scheduled_on="2026-09-21", host="包海龙"), by=A,
+                          at=at(9, 9))
+    # recorded on the day it is sent, with the hearing still ahead
+    cases.record_step(config, case.number, "听证通知", dict(notice, scheduled_on="2026-09-21"), by=A, at=at(9, 9))
+    with pytest.raises(cases.CaseError, match="改期的，须重新通知"):
+        cases.record_step(config, case.number, "听证", dict(hearing, held_on="2026-09-22"), by=A, at=at(9, 22))
+    with pytest.raises(cases.CaseError, match="更换主持人"):
+        cases.record_step(config, case.number, "听证", dict(hearing, host="敖登高娃"), by=A, at=at(9, 21))
+    held = cases.record_step(config, case.number, "听证", hearing, by=A, at=at(9, 21))
+    assert held.content["data"]["notified_on"] == "2026-09-09" and held.content["data"]["requested_on"] == "2026-09-08"
     assert review.majority_of(config, case.file()).major  # decided after a hearing
 
 
