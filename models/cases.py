@@ -348,10 +348,10 @@ def check_step(config, file, step, data, actor, at):
         raise CaseError(str(exc)) from None
     if step == "告知":
         data["hearing_right"] = hearing_right(config, file)
+    if step == "延期":
+        _check_extension(config, file, data, on)
     checks = {"决定": _check_decision_limits, "听证申请": _check_hearing_request, "听证通知": _check_hearing_notice,
-              "听证": _check_hearing,
-              "当场处罚": _check_on_the_spot,
-              "延期": _check_extension, "保全处理": _check_disposal}
+              "听证": _check_hearing, "当场处罚": _check_on_the_spot, "保全处理": _check_disposal}
     if step in checks:
         checks[step](config, file, data)
 
@@ -374,10 +374,26 @@ def limits(config):
 def decision_due(config, file):
     """第六十条: 90 days from 立案, plus each approved 延期 recorded before the limit it extends."""
     due = dt.date.fromisoformat(file.case.opened_on) + dt.timedelta(days=limits(config)["decision_days"])
+    return _extended(file, due, None)
+
+
+def seizure_due(config, file, seq):
+    """《行政强制法》第二十五条: 30 days from the 查封、扣押 entry, plus its approved extensions."""
+    on = dt.date.fromisoformat(file.contents[seq]["at"][:10])
+    return _extended(file, on + dt.timedelta(days=limits(config)["seizure_days"]), seq)
+
+
+def _extended(file, due, measure_seq):
+    """`due` moved by each 延期 for `measure_seq` (None: the 90-day limit) recorded on or before the limit."""
     for seq, step, data in file.steps():
-        if step == "延期" and dt.date.fromisoformat(file.contents[seq]["at"][:10]) <= due:
+        if step == "延期" and data.get("measure_seq") == measure_seq \
+                and dt.date.fromisoformat(file.contents[seq]["at"][:10]) <= due:
             due += dt.timedelta(days=int(data["extend_days"]))
     return due
+
+
+def is_seizure(config, step, data):
+    return step in ("行政强制", "证据保全") and any(m in str(data.get("measure", "")) for m in limits(config)["seizure_measures"])
 
 
 def _party(file):
@@ -500,7 +516,8 @@ def _check_on_the_spot(config, file, data):
     data["fine_yuan"] = fine
 
 
-def _check_extension(config, file, data):
+def _check_extension(config, file, data, on):
+    """延期 of the 90-day limit, or (with measure_seq) of a 查封、扣押 (≤30 days in all): before the limit passes."""
     try:
         days = int(data["extend_days"])
     except (TypeError, ValueError):
@@ -508,7 +525,25 @@ def _check_extension(config, file, data):
     if days <= 0:
         raise CaseError("延长天数须大于0。")
     data["extend_days"] = days
-    data["previous_due"] = decision_due(config, file).isoformat()
+    if data.get("measure_seq") in (None, ""):
+        data.pop("measure_seq", None)
+        due, what = decision_due(config, file), f"立案之日起{limits(config)['decision_days']}日的办案期限"
+    else:
+        seq = review._yuan(data["measure_seq"])
+        target = file.contents.get(seq)
+        if not target or target["kind"] != "step" or not is_seizure(config, target["step"], target["data"]):
+            raise CaseError(f"第{data['measure_seq']}条不是本案的查封、扣押记录；先行登记保存不能延期（《行政处罚法》第五十六条）。")
+        if any(d.get("measure_seq") == seq for _, s, d in file.steps() if s == "保全处理"):
+            raise CaseError(f"第{seq}条查封、扣押已作出处理决定，不能再延期。")
+        data["measure_seq"] = seq
+        used = sum(int(d["extend_days"]) for _, s, d in file.steps() if s == "延期" and d.get("measure_seq") == seq)
+        most = limits(config)["seizure_extension_max_days"]
+        if used + days > most:
+            raise CaseError(f"查封、扣押的延长期限合计不得超过{most}日（《行政强制法》第二十五条第一款），已延长{used}日。")
+        due, what = seizure_due(config, file, seq), f"第{seq}条查封、扣押的期限"
+    if on > due:
+        raise CaseError(f"{what}已于{due}届满，届满后不能再延期；请写明超期理由并尽快作出处理。")
+    data["previous_due"] = due.isoformat()
 
 
 def _check_disposal(config, file, data):
@@ -550,8 +585,8 @@ def deadlines(config, file):
             due = calendar.add_workdays(on, lim["preservation_working_days"])
             result.append(Limit(f"对先行登记保存的证据作出处理决定（第{seq}条）", due.due, "《行政处罚法》第五十六条", seq,
                                 due.provisional))
-        elif step in ("行政强制", "证据保全") and any(m in str(data.get("measure", "")) for m in lim["seizure_measures"]):
-            result.append(Limit(f"查封、扣押期限届满前作出处理决定（第{seq}条）", on + dt.timedelta(days=lim["seizure_days"]),
+        elif is_seizure(config, step, data):
+            result.append(Limit(f"查封、扣押期限届满前作出处理决定（第{seq}条）", seizure_due(config, file, seq),
                                 "《行政强制法》第二十五条", seq))
     d_seq, decision = file.last("决定")
     if decision is not None and "送达" not in done:

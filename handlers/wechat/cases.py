@@ -36,7 +36,8 @@ COMMON = {"附件": "attachments", "音像": "attachments", "音像记录": "att
           # optional fields of a proposal and a late decision (models/review.py, models/cases.py)
           "罚款金额": "fine_yuan", "没收金额": "confiscation_yuan", "罚没金额": "confiscation_yuan", "重大情形": "flags", "涉嫌犯罪": "transfer",
           "移送": "transfer", "超期理由": "overdue_reason", "当事人地址": "party_address", "补充内容": "supplement",
-          "违法所得": "base_yuan", "违法经营额": "base_yuan", "撤回听证申请": "hearing_withdrawn"}
+          "违法所得": "base_yuan", "违法经营额": "base_yuan", "撤回听证申请": "hearing_withdrawn",
+          "查封扣押记录号": "measure_seq"}
 LABEL_OF_KIND = {"evidence": "音像/文书", "correction": "更正"}
 
 

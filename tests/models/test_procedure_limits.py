@@ -206,3 +206,29 @@ def test_the_decision_is_served_within_seven_working_days(config):
                                                   "served_on": "2026-09-16", "officers": [A, B],
                                                   "av_exception": "执法记录仪故障，受送达人已签收"}, by=A, at=at(9, 16))
     assert cases.deadlines(config, case.file()) == []
+
+
+def test_a_seizure_is_extended_once_by_at_most_thirty_days_before_it_ends(config, client, app):
+    case = ordinary_case(config)
+    seizure = cases.record_step(config, case.number, "行政强制", {"measure": "扣押", "items": "电脑主机2台", "place": "网吧",
+                                                              "officers": [A, B], "av_exception": "执法记录仪故障，当事人已签字确认"},
+                                by=A, at=at(9, 2, 15))
+    keep = cases.record_step(config, case.number, "证据保全", {"measure": "先行登记保存", "items": "营业日志", "officers": [A, B],
+                                                            "av_exception": "执法记录仪故障，当事人已签字确认"}, by=A, at=at(9, 2, 15))
+    extend = {"extend_days": 20, "reason": "需等待电子数据鉴定结论", "approver": "局长 其木格", "measure_seq": seizure.seq}
+    with pytest.raises(cases.CaseError, match="先行登记保存不能延期"):
+        cases.record_step(config, case.number, "延期", dict(extend, measure_seq=keep.seq), by=A, at=at(9, 20))
+    with pytest.raises(cases.CaseError, match="届满后不能再延期"):
+        cases.record_step(config, case.number, "延期", extend, by=A, at=at(10, 3))
+    done = cases.record_step(config, case.number, "延期", extend, by=A, at=at(9, 30))
+    assert done.content["data"]["previous_due"] == "2026-10-02"
+    assert cases.seizure_due(config, case.file(), seizure.seq) == dt.date(2026, 10, 22)
+    assert cases.decision_due(config, case.file()) == dt.date(2026, 11, 30)  # the 90 days are not moved
+    with pytest.raises(cases.CaseError, match="合计不得超过30日"):
+        cases.record_step(config, case.number, "延期", dict(extend, extend_days=11), by=A, at=at(10, 9))
+    Staff.add("o_a", "包海龙", "承办人", Officer.by_cert_no(A))
+    app.config["CLOCK"] = at(10, 9).timestamp
+    said = WeChatUser(client, app, "o_a").say(f"#记录 2026-1 延期 延长天数=10 延期理由=鉴定机构延期出具结论 批准负责人=局长 "
+                                              f"查封扣押记录号={seizure.seq}")
+    assert said.startswith("已记录"), said
+    assert cases.seizure_due(config, case.file(), seizure.seq) == dt.date(2026, 11, 1)
