@@ -143,6 +143,9 @@ def check(config, item_code, party_kind, proposal):
     graded = [(b, b["levels"][level]) for b in branches if level in (b.get("levels") or {})]
     if not graded:
         return f"裁量基准中本事项没有适用于{party_kind}的“{level}”档次（{entry['source']}）"
+    heavy = _heavier_measures(entry, graded, level, str(proposal.get("penalty") or ""))
+    if heavy:
+        return heavy
     ranges, unknown = [], False
     for branch, (low, high) in graded:
         span = statute_range(branch["statute"]).yuan(low, high, base)
@@ -157,6 +160,21 @@ def check(config, item_code, party_kind, proposal):
         return f"{ask}（{entry['source']}）"
     said = f"拟罚款{fine}元超出“{level}”档次（{'；'.join(ranges)}；{entry['source']}）"
     return f"{said}；{ask}" if unknown else said
+
+
+# Penalties heavier than a fine: the bureau's levels say at which level an item may carry them.
+MEASURES = ("停业整顿", "吊销", "降低资质等级", "责令停产停业", "责令关闭", "限制从业")
+
+
+def _heavier_measures(entry, graded, level, penalty):
+    """A flag when the proposed penalty carries a measure (停业整顿, 吊销 …) its level does not allow."""
+    allowed = " ".join(str((branch.get("measures") or {}).get(level, "")) for branch, _ in graded)
+    for word in MEASURES:
+        if word in penalty and word not in allowed:
+            anywhere = any(word in str(m) for b in entry.get("fines") or [] for m in (b.get("measures") or {}).values())
+            where = "只在“严重”等档次适用" if anywhere else "不在本事项的法定处罚种类中"
+            return f"拟处罚含“{word}”，{where}，与“{level}”档次不符（{entry['source']}）"
+    return ""
 
 
 def _yuan_text(value):

@@ -93,6 +93,9 @@ def test_the_statutes_amounts_are_read_in_both_numerals():
     ("CF-026", "自然人", {"level": "严重", "fine_yuan": 30000, "base_yuan": 20000}, ""),
     ("CF-026", "自然人", {"level": "严重", "fine_yuan": 35000, "base_yuan": 20000}, "超出"),
     ("XX-999", "自然人", {"level": "一般", "fine_yuan": 1}, "尚无裁量基准"),
+    ("CF-002", "法人或其他组织", {"level": "严重", "fine_yuan": 12000, "penalty": "罚款12000元，责令停业整顿"}, ""),
+    ("CF-002", "法人或其他组织", {"level": "一般", "fine_yuan": 8000, "penalty": "罚款8000元，责令停业整顿"}, "只在“严重”"),
+    ("CF-015", "自然人", {"level": "严重", "fine_yuan": 8000, "penalty": "罚款8000元，吊销导游证"}, "不在本事项的法定处罚种类中"),
 ])
 def test_a_fine_outside_its_level_is_flagged(code, kind, proposal, flag):
     said = discretion.check(CONFIG, code, kind, proposal)
