@@ -176,7 +176,12 @@ class Disclosure(BaseModel):
 
     @classmethod
     def by_entry(cls, seq):
-        return cls.get_or_none(cls.entry_seq == seq)
+        """The record of the decision at leaf `seq`, or None (also for what no integer column holds)."""
+        try:
+            seq = int(seq)
+        except (TypeError, ValueError):
+            return None
+        return cls.get_or_none(cls.entry_seq == seq) if 0 <= seq < 2**62 else None
 
 
 class DisclosureEvent(BaseModel):
