@@ -242,3 +242,35 @@ def test_provisional_due_dates_are_recomputed_once_the_schedule_is_entered(confi
     row = Disclosure.get(Disclosure.key == "case:x")
     assert row.due_on == dt.date(2027, 1, 8) and not row.due_provisional  # two days off: two days later
     assert any(e.action == "期限重算" for e in row.events())
+
+
+def test_two_passes_at_once_publish_once(config, tmp_path):
+    """Two clocks (two processes, or a retry overlapping a slow run): the lock in the database lets one
+    pass do the work; the other waits and finds nothing left (SQLite) or steps aside (PostgreSQL)."""
+    import threading
+
+    from models.database import connection, db
+
+    case, entry = decided(config, tmp_path)
+    cases.record_step(config, case.number, "送达", SERVED, by=A, at=at(15))
+    if not db.is_closed():
+        db.close()  # each thread opens its own connection, as two processes would
+    start, results, errors = threading.Barrier(2), [], []
+
+    def run():
+        try:
+            start.wait()
+            with connection():
+                results.append(publication_pass(config, now=NOW))
+        except Exception as exc:  # noqa: BLE001 — reported below
+            errors.append(exc)
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    db.connect(reuse_if_open=True)
+    assert errors == []
+    assert sum((r or {}).get("公开", 0) for r in results) == 1
+    row = Disclosure.by_entry(entry.seq)
+    assert [e.action for e in row.events()].count("公开") == 1
