@@ -125,11 +125,24 @@ class Disclosure(BaseModel):
     reminded_for = CharField(default="")  # the due date a reminder went out for (once per due date)
     escalated_on = DateField(null=True)
     updated_at = DateTimeField(default=dt.datetime.now)
+    # What the public search matches, in one column (one LIKE instead of five): the published fields of
+    # a published record; of a withdrawn or unpublished one only its decision number (search_text_of).
+    search_text = TextField(default="")
+    # Shown on the public pages (status in PUBLIC_STATUSES): one value, so the list walks the index
+    # (listed, decided_on, id, search_text) newest first and stops at a page instead of sorting every
+    # public row; a search is matched on the index entries, and only the rows that match are read.
+    listed = BooleanField(default=False)
 
     class Meta:
         table_name = "disclosure"
-        indexes = ((("status", "due_on"), False), (("status", "decided_on"), False), (("status", "expires_on"), False),
-                   (("due_provisional", "status"), False))
+        indexes = ((("status", "due_on"), False), (("listed", "decided_on", "id", "search_text"), False),
+                   (("status", "expires_on"), False), (("due_provisional", "status"), False), (("change", "status"), False))
+
+    def save(self, *args, **kwargs):
+        self.listed = self.status in PUBLIC_STATUSES
+        self.search_text = search_text_of(self.status, self.decision_no, self.party, self.item_name, self.item_code,
+                                          self.category, self.conclusion, self.decision_kind)
+        return super().save(*args, **kwargs)
 
     @property
     def label(self):
@@ -182,6 +195,28 @@ class Disclosure(BaseModel):
         except (TypeError, ValueError):
             return None
         return cls.get_or_none(cls.entry_seq == seq) if 0 <= seq < 2**62 else None
+
+
+# search_text is "party \x1f item \x1e the rest": a filter on the party or the item is a LIKE on that one
+# column too, so it is answered from the index (Disclosure.listed) without reading the rows it rejects.
+# Control characters never reach a search (handlers/web/disclosure.py clean_query), so they cannot match
+# across the separators.
+PARTY_END, ITEM_END = "\x1f", "\x1e"
+
+
+def search_text_of(status, decision_no, party, item_name, item_code, category, conclusion, decision_kind):
+    """The public search's text of a record: everything public of a published one, the number of the rest."""
+    if status != PUBLISHED:
+        return decision_no or ""
+    rest = " ".join(str(v or "") for v in (decision_no, category, DECISION_LABELS.get(decision_kind, decision_kind),
+                                            conclusion))
+    # Cut so an index entry stays well under PostgreSQL's b-tree limit (about 2,700 bytes, 3 bytes a character).
+    return f"{str(party or '')[:200]}{PARTY_END}{str(item_name or '')[:150]} {item_code or ''}{ITEM_END}{rest[:300]}"
+
+
+def _like_term(text):
+    """A search word safe inside a LIKE pattern: wildcards and the escape character dropped."""
+    return "".join(ch for ch in text if ch not in "%_\\")
 
 
 class DisclosureEvent(BaseModel):
@@ -762,28 +797,36 @@ def responsible(row):
 def public_query(*, q="", category="", date_from=None, date_to=None, party="", item=""):
     """Public records, newest decision first, filtered. Text matches published fields only: a withdrawn
     record is found by its decision number, never by the party's name."""
-    query = Disclosure.select().where(Disclosure.status.in_(PUBLIC_STATUSES))
+    query = Disclosure.select().where(Disclosure.listed == True)  # noqa: E712 — see Disclosure.listed
     if category:
         query = query.where(Disclosure.category == category)
     if date_from:
         query = query.where(Disclosure.decided_on >= date_from)
     if date_to:
         query = query.where(Disclosure.decided_on <= date_to)
-    published = Disclosure.status == PUBLISHED
+    party, item = _like_term(party), _like_term(item)
     if party:
-        query = query.where(published & Disclosure.party.contains(party))
+        query = query.where(Disclosure.search_text ** f"%{party}%{PARTY_END}%")
     if item:
-        query = query.where(published & (Disclosure.item_name.contains(item) | (Disclosure.item_code == item)))
+        query = query.where(Disclosure.search_text ** f"%{PARTY_END}%{item}%{ITEM_END}%")
     for term in q.split():
-        query = query.where(Disclosure.decision_no.contains(term) | (published & (
-            Disclosure.party.contains(term) | Disclosure.item_name.contains(term)
-            | Disclosure.conclusion.contains(term) | Disclosure.category.contains(term))))
+        query = query.where(Disclosure.search_text.contains(term))
     return query.order_by(Disclosure.decided_on.desc(), Disclosure.id.desc())
 
 
+# Beyond this many matches a list says "1000+" (narrow the search) rather than counting every match on
+# every page view: counting is what costs, the page itself walks an index (Disclosure.listed).
+COUNT_CAP = 1_000
+
+
 def public_page(query, page, size):
-    """(rows, total) of one page."""
-    return list(query.paginate(page, size)), query.count()
+    """(rows, total) of one page; total stops at COUNT_CAP + 1 (shown as "1000+"). A first page that is
+    not full is the whole answer: no second pass over the rows to count them (a rare word's search)."""
+    rows = list(query.paginate(page, size))
+    if page == 1 and len(rows) < size:
+        return rows, len(rows)
+    # Counted without the order: sorting every match only to count them was most of the page's time.
+    return rows, query.order_by().limit(COUNT_CAP + 1).count()
 
 
 def public_record(value):
@@ -793,9 +836,14 @@ def public_record(value):
 
 
 def categories():
-    rows = (Disclosure.select(Disclosure.category).where(Disclosure.status.in_(PUBLIC_STATUSES))
-            .group_by(Disclosure.category))
-    return sorted(r.category for r in rows)
+    """The 执法类别 a record can have: those of the bureau's items (a small table), and 行政检查 for the
+    双随机 results; not read from the records, which would scan them on every page view."""
+    found = EnforcementItem.categories()
+    return found + ([] if "行政检查" in found else ["行政检查"])
+
+
+def shown_total(total):
+    return f"{COUNT_CAP}+" if total > COUNT_CAP else str(total)
 
 
 def monthly_stats(months=12, today=None):

@@ -56,7 +56,8 @@ def index():
     size = int(_config()["publication"]["page_size"])
     rows, total = publication.public_page(publication.public_query(**filters), _page(), size)
     pages = max(1, -(-total // size))
-    return render_template("disclosures.html", rows=rows, total=total, page=min(_page(), pages), pages=pages,
+    return render_template("disclosures.html", rows=rows, shown_total=publication.shown_total(total),
+                           page=min(_page(), pages), pages=pages,
                            categories=categories, f=filters, searching=any(filters.values()))
 
 

@@ -30,6 +30,7 @@ def disclosures(ctx, arg=""):
     rows, total = publication.public_page(publication.public_query(q=arg), 1, CHAT_ROWS)
     if not rows:
         return NOT_FOUND.format(text=arg[:20]) if arg else NOTHING_YET.format(link=link)
+    total = publication.shown_total(total)
     title = (f"与“{arg}”有关的已公开执法决定{total}条：" if arg
              else f"最新公开的行政执法决定（共{total}条，回复“公示 关键词”可搜索）：")
     return Paged(title, [block(r) for r in rows], link)

@@ -52,11 +52,14 @@ def up(migrator, db):
         reminded_for = CharField(default="")
         escalated_on = DateField(null=True)
         updated_at = DateTimeField(default=dt.datetime.now)
+        search_text = TextField(default="")
+        listed = BooleanField(default=False)
 
         class Meta:
             table_name = "disclosure"
-            indexes = ((("status", "due_on"), False), (("status", "decided_on"), False),
-                       (("status", "expires_on"), False), (("due_provisional", "status"), False))
+            indexes = ((("status", "due_on"), False), (("listed", "decided_on", "id", "search_text"), False),
+                       (("status", "expires_on"), False), (("due_provisional", "status"), False),
+                       (("change", "status"), False))
 
     class DisclosureEvent(Base):
         disclosure = ForeignKeyField(Disclosure, backref="history", on_delete="RESTRICT")
