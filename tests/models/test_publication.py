@@ -274,3 +274,28 @@ def test_two_passes_at_once_publish_once(config, tmp_path):
     assert sum((r or {}).get("公开", 0) for r in results) == 1
     row = Disclosure.by_entry(entry.seq)
     assert [e.action for e in row.events()].count("公开") == 1
+
+
+def test_draw_results_are_published_once_every_target_has_its_result(app):
+    from models import draws
+    from models.database import db
+    from tests.models.test_draws import CST, full_draw, set_up_pools
+
+    config = app.config["SANXIANG"]
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        head = set_up_pools(config)
+        draw = full_draw(config, head)
+        later = dt.datetime(2026, 12, 9, 17, 0, tzinfo=CST)
+        selected = draw.result_document()["selected"]
+        draws.record_outcome(config, draw.id, selected[0]["uscc"], head, result="发现问题，已责令改正", ended_on="2026-12-03",
+                             at=later)
+        publication_pass(config, now=later.replace(tzinfo=None))
+        row = Disclosure.get(Disclosure.key == f"draw:{draw.id}")
+        assert row.status == publication.PENDING and row.served_on is None  # results still missing
+        for target in selected[1:]:
+            draws.record_outcome(config, draw.id, target["uscc"], head, result="未发现问题", ended_on="2026-12-04", at=later)
+        publication_pass(config, now=later.replace(tzinfo=None))
+        row = Disclosure.get(Disclosure.key == f"draw:{draw.id}")
+        assert row.status == publication.PUBLISHED and row.category == "行政检查"
+        assert row.due_on == draw.publication_due(config).due and "发现问题，已责令改正" in row.masked
