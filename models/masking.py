@@ -44,11 +44,15 @@ SURNAMES = set(
     "常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴"
     "霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑"
     "景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
+    "燕蔺扈鞠逄钮禹晋冀郜邰宓蒯阚晁茅楚庹闻綦薄"
     "宝那乌图额阿敖其格巴达"  # Mongolian names as written in Chinese in Naiman Banner often begin so
 )
 # Characters that end a name in running text ("证人李四称", "员工王小明在"): verbs, particles, punctuation.
 NAME_STOPS = set("在于为的等和与及是称未已向对将把被系说亦也即均并曾从到给让叫因由自当作出现年岁男女上进来去持使用无不没所"
                  "担负经看玩打带讲告要会能可还又再就都独陪帮替接收拒签核填证私配提应反指供表确交找离走跑躲逃承，。、；：:,;（(）) \n")
+# Characters that start no given name but follow a cue word in running text, where the cue is followed by a
+# surname-like function word ("工作人员应当", "游客向本局投诉", "网管于当日"): such a match is not a name.
+NOT_GIVEN = set("当本此该是有在日以及等了的之也与和或而所被把对从自到为于未已不没无")
 # Words that introduce a natural person who is not the party (witnesses, staff, customers, minors…).
 PERSON_CUES = ("证人", "员工", "从业人员", "收银员", "网管", "服务员", "店员", "工作人员", "值班人员", "营业员",
                "未成年人", "消费者", "顾客", "上网人员", "游客", "举报人", "投诉人", "受害人", "监护人", "驾驶员",
@@ -165,7 +169,7 @@ def _name_at(text, pos):
         given += text[end]
         end += 1
     name = text[pos:end]
-    return name if given and "某" not in given else None
+    return name if given and "某" not in given and given[0] not in NOT_GIVEN else None
 
 
 def guess_party(text):
@@ -262,7 +266,7 @@ def _name_spans(text, party, people, keep):
                 found.add(tail)
                 break
     kept_names = set()
-    role = re.compile("(?:" + "|".join(KEEP_ROLES) + r")(?:[:：]\s*)?")
+    role = re.compile("(?<!现场)(?:" + "|".join(KEEP_ROLES) + r")(?:[:：]\s*)?")  # 现场负责人 is staff, not the 负责人
     for m in role.finditer(text):
         name = _name_at(text, m.end())
         if name:
