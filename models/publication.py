@@ -320,7 +320,9 @@ def decision_text(kind, party, data):
     lines = [f"{DECISION_LABELS.get(kind, kind)} {data.get('decision_no', '')}".strip()]
     who = f"当事人：{party.get('name', '')}"
     if party.get("address") or data.get("party_address"):
-        who += f"，住址：{party.get('address') or data.get('party_address')}"
+        # A person's 住址 is masked; an organisation's 住所 is its registered seat and stays (models/masking.py).
+        label = "住址" if party.get("kind") == "自然人" else "住所"
+        who += f"，{label}：{party.get('address') or data.get('party_address')}"
     lines.append(who + "。")
     fields = {"决定": [("facts", "违法事实"), ("evidence", "证据"), ("basis", "处罚依据"), ("penalty", "处罚内容")],
               "不予处罚": [("reason", "不予处罚理由"), ("basis", "依据")],
@@ -386,6 +388,8 @@ def _from_case_entry(config, entry, corrections):
                      people=json.dumps([str(p) for p in opening.get("others", []) if p], ensure_ascii=False),
                      handlers=",".join(case.handlers() if case else []),
                      severity=severity_of(config, kind, data, party.get("kind", "")))
+    if opening.get("demo"):  # 示例 (make demo's own database): never mistaken for a real decision
+        row.decision_no = "【示例】" + row.decision_no
     due = due_date(config, decided_on, category)
     row.due_on, row.due_provisional = due.due, due.provisional
     if kind == "当场处罚":
