@@ -122,7 +122,7 @@ class Disclosure(BaseModel):
     change_reason = TextField(default="")
     change_due = DateField(null=True)
     public_note = TextField(default="")  # 已撤回：理由 / 已更新：理由
-    reminded_for = CharField(default="")  # the due date a reminder went out for (once per due date)
+    reminded_for = DateField(null=True)  # the due date a reminder went out for (once per due date)
     escalated_on = DateField(null=True)
     updated_at = DateTimeField(default=dt.datetime.now)
     # What the public search matches, in one column (one LIKE instead of five): the published fields of
@@ -448,25 +448,27 @@ def _set_cursor(value):
         conflict_target=[PublicationState.name], update={PublicationState.value: value}).execute()
 
 
-def sync(config, now=None, batch=2000):
+def sync(config, now=None, batch=2000, max_batches=None):
     """Read the log from where the last sync stopped: a new decision becomes a Disclosure with its due
     date; a 送达 marks its decision served; a correction of a decision becomes a pending 更新; a 双随机
-    outcome refreshes its draw's record. Returns the number of records made or changed."""
+    outcome refreshes its draw's record. Reads `batch` entries at a time, all of them unless `max_batches`
+    says how many. Returns (records made or changed, whether entries are left to read)."""
     now = _now(now)
     start = _cursor()
     entry = ledger.LedgerEntry
-    changed = 0
-    while True:
+    changed, batches = 0, 0
+    while max_batches is None or batches < max_batches:
         rows = list(entry.select(entry.seq, entry.case_no, entry.kind, entry.step, entry.body)
                     .where(entry.seq > start).order_by(entry.seq).limit(batch))
-        if not rows:
-            break
+        batches += 1
         for row in rows:
             changed += _ingest(config, row, now)
-        start = rows[-1].seq
-        _set_cursor(start)
-    changed += _sync_draws(config, now)
-    return changed
+        if rows:
+            start = rows[-1].seq
+            _set_cursor(start)
+        if len(rows) < batch:
+            return changed + _sync_draws(config, now), False
+    return changed, True
 
 
 def _ingest(config, entry, now):
@@ -593,22 +595,23 @@ def publish(config, row, now=None, by="系统"):
     return row
 
 
-def publish_ready(config, now=None):
+def publish_ready(config, now=None, limit=None):
+    """Publish what the policy lets the clock publish (at most `limit`, soonest due first)."""
     published = 0
-    for row in ready_query(config).order_by(Disclosure.due_on, Disclosure.id):
+    for row in ready_query(config).order_by(Disclosure.due_on, Disclosure.id).limit(limit):
         publish(config, row, now)
         published += 1
     return published
 
 
-def publish_changes(config, now=None):
+def publish_changes(config, now=None, limit=None):
     """A published record whose decision was corrected: the corrected text goes out, marked 已更新."""
     now = _now(now)
     query = Disclosure.select().where((Disclosure.status == PUBLISHED) & (Disclosure.change == CORRECTION))
     if settings(config)["policy"] == "confirm":
         query = query.where(Disclosure.confirmed_by.is_null(False))
     done = 0
-    for row in query:
+    for row in query.order_by(Disclosure.id).limit(limit):
         _publish_update(row, row.change_reason, now, "系统")
         done += 1
     return done
@@ -622,10 +625,11 @@ def _publish_update(row, reason, now, by):
     log_event(row, "更新", now, by=by, reason=reason, public=True)
 
 
-def expire(today, now=None):
+def expire(today, now=None, limit=None):
     """到期下线: published records past their display period leave the public pages (the log keeps them)."""
     now = _now(now)
-    rows = list(Disclosure.select().where((Disclosure.status == PUBLISHED) & (Disclosure.expires_on < today)))
+    rows = list(Disclosure.select().where((Disclosure.status == PUBLISHED) & (Disclosure.expires_on < today))
+                .order_by(Disclosure.id).limit(limit))
     for row in rows:
         row.status, row.updated_at = EXPIRED, now
         row.save()
@@ -633,17 +637,20 @@ def expire(today, now=None):
     return len(rows)
 
 
-def due_soon(config, today):
-    """Pending records due within `remind_before_workdays` working days (not yet reminded for that date)."""
+def due_soon(config, today, limit=None):
+    """Pending records due within `remind_before_workdays` working days, not yet reminded for that date."""
     horizon = working_calendar(config).add_workdays(today, settings(config)["remind_before_workdays"]).due
-    return list(Disclosure.select().where((Disclosure.status == PENDING) & (Disclosure.due_on >= today)
-                                          & (Disclosure.due_on <= horizon)))
+    return list(Disclosure.select().where(
+        (Disclosure.status == PENDING) & (Disclosure.due_on >= today) & (Disclosure.due_on <= horizon)
+        & (Disclosure.reminded_for.is_null() | (Disclosure.reminded_for != Disclosure.due_on)))
+        .order_by(Disclosure.due_on, Disclosure.id).limit(limit))
 
 
-def overdue(today):
+def overdue(today, limit=None):
     """Pending records past their due date that have not been raised to the heads yet."""
     return list(Disclosure.select().where((Disclosure.status == PENDING) & (Disclosure.due_on < today)
-                                          & Disclosure.escalated_on.is_null()))
+                                          & Disclosure.escalated_on.is_null())
+                .order_by(Disclosure.due_on, Disclosure.id).limit(limit))
 
 
 # -- staff acts ---------------------------------------------------------------------------------------

@@ -49,7 +49,7 @@ def up(migrator, db):
         change_reason = TextField(default="")
         change_due = DateField(null=True)
         public_note = TextField(default="")
-        reminded_for = CharField(default="")
+        reminded_for = DateField(null=True)
         escalated_on = DateField(null=True)
         updated_at = DateTimeField(default=dt.datetime.now)
         search_text = TextField(default="")

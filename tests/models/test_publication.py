@@ -299,3 +299,16 @@ def test_draw_results_are_published_once_every_target_has_its_result(app):
         row = Disclosure.get(Disclosure.key == f"draw:{draw.id}")
         assert row.status == publication.PUBLISHED and row.category == "行政检查"
         assert row.due_on == draw.publication_due(config).due and "发现问题，已责令改正" in row.masked
+
+
+def test_a_catch_up_runs_in_short_rounds(config, tmp_path):
+    """More ready records than one round takes: the pass goes round until all are out, each round its own
+    transaction (no long hold on SQLite's write lock)."""
+    case, entry = decided(config, tmp_path)
+    for n in range(5):
+        Disclosure.create(key=f"case:bulk{n}", source="case", case_no=case.number, decision_kind="决定",
+                          category="行政处罚", authority="局", party=f"p{n}", decided_on=dt.date(2026, 9, 10),
+                          due_on=dt.date(2026, 9, 21), served_on=dt.date(2026, 9, 11))
+    report = publication_pass(config, now=NOW, batch=2)
+    assert report["公开"] == 5
+    assert Disclosure.select().where(Disclosure.status == publication.PUBLISHED).count() == 5
