@@ -8,6 +8,8 @@
     python bot.py badge | officer …    亮证: badge cards, officers, scans, Excel
     python bot.py complaints …         投诉举报: handling, reminders
     python bot.py case … | ledger … | verify   全过程记录: case steps, signed tree heads, the full check
+    python bot.py mask | due-date | publication …   事后公开: de-identify, due dates, publish, withdraw
+    python bot.py clock | scheduler            the schedule in its own process (reminders, publication, heads)
 
 The commands of each area live in handlers/cli/; this file is the table of contents.
 """

@@ -16,7 +16,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from models import health
 from models.database import connection, open_configured
-from notices import cases, complaints, delivery, ledger, outbox
+from notices import cases, complaints, delivery, ledger, outbox, publication
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,8 @@ SCHEDULE = [
     (cases.remind_case_limits, "cron", {"hour": 8, "minute": 35}),  # 案件: 90 days, 保全, 查封扣押, 审核
     (ledger.publish_tree_head, "cron", daily_at(("ledger", "sign_daily_at"))),  # 全过程记录: signed tree head
     (delivery.prune_answered_messages, "cron", {"hour": 3, "minute": 17}),  # delivery records past retries
+    # 事后公开: publish, remind, escalate, take down; every 10 minutes, catching up whatever was missed
+    (publication.run_publication, "interval", {"minutes": 10}),
 ]
 
 
