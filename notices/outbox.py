@@ -84,7 +84,7 @@ def custom_allowed(config, openid, now):
 def classify(exc, prefix=""):
     """What to do about a refusal from WeChat."""
     code = getattr(exc, "errcode", None)
-    error = f"{prefix}{code}: {getattr(exc, 'errmsg', exc)}"
+    error = f"{prefix}{code}: {getattr(exc, 'errmsg', exc)}" if code is not None else f"{prefix}微信接口无应答: {exc}"
     if code in PERMANENT_ERRORS:
         return Outcome("fail", error=f"{error}（{PERMANENT_ERRORS[code]}）")
     if code in QUOTA_ERRORS:

@@ -67,10 +67,16 @@ class ConfiguredWeChatClient(WeChatClient):
         )
 
 
+# Without Redis, one token store per process and API base: a client made for each pass of the clock
+# (every minute) then reuses the token instead of fetching one each time, which would invalidate the one
+# the previous client, or another part of this process, still holds.
+_memory = {}
+
+
 def session_storage(config):
     client = redis_client(config)
     if client is None:
-        return MemoryStorage()
+        return _memory.setdefault(config["wechat"]["api_base"], MemoryStorage())
     return RedisStorage(client, prefix=config["redis"].get("prefix") or "sanxiang")
 
 

@@ -105,6 +105,9 @@ class FakeWeChat:
                     if used >= limit:
                         return _json({"errcode": 45009, "errmsg": "reach max api daily quota limit"})
                     self.calls_today[suffix] = used + 1
+        for suffix, answer in self.responses.items():
+            if path.endswith(suffix):
+                return _json(answer)
         sends = self._send(path, body)
         if sends is not None:
             return sends
