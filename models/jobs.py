@@ -30,6 +30,10 @@ class JobRun(BaseModel):
         self.result, self.error = ("" if result is None else str(result))[:500], error[-2000:]
         self.save()
 
+    def forget_older(self):
+        """Keep one successful run of a job, this one, and every failure (until pruned)."""
+        JobRun.delete().where((JobRun.job == self.job) & (JobRun.ok == True) & (JobRun.id < self.id)).execute()  # noqa: E712
+
     @classmethod
     def last_runs(cls):
         """{job: its newest run}."""
