@@ -32,7 +32,7 @@ class JobRun(BaseModel):
 
     def forget_older(self):
         """Keep one successful run of a job, this one, and every failure (until pruned)."""
-        JobRun.delete().where((JobRun.job == self.job) & (JobRun.ok == True) & (JobRun.id < self.id)).execute()  # noqa: E712
+        JobRun.delete().where((JobRun.job == self.job) & (JobRun.ok == True) & (JobRun.id < self.id)).execute()
 
     @classmethod
     def last_runs(cls):
@@ -43,7 +43,7 @@ class JobRun(BaseModel):
 
     @classmethod
     def last_failures(cls, job, limit=3):
-        return list(cls.select().where((cls.job == job) & (cls.ok == False) & cls.finished_at.is_null(False))  # noqa: E712
+        return list(cls.select().where((cls.job == job) & (cls.ok == False) & cls.finished_at.is_null(False))
                     .order_by(cls.id.desc()).limit(limit))
 
     @classmethod

@@ -14,7 +14,14 @@ import hashlib
 import json
 import random
 
-from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, TextField, fn
+from peewee import (
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+    fn,
+)
 
 from models.database import BaseModel
 

@@ -3,7 +3,7 @@
 their reason)."""
 from flask import Blueprint, abort, current_app, render_template, send_from_directory
 
-from models.announcements import Announcement, PUBLISHED, WITHDRAWN
+from models.announcements import PUBLISHED, WITHDRAWN, Announcement
 from notices.annual_report import FILES, load, report_dir
 
 bp = Blueprint("reports", __name__)

@@ -2,7 +2,12 @@
 disclosures, of every category or one (网吧, 演出, 旅游 …: config notices.subscriptions.categories).
 The weekly digest (notices/subscriptions.py) and announcements go to them."""
 from handlers.wechat.router import plain, router
-from models.subscriptions import ALL, Subscription, category_named, subscription_categories
+from models.subscriptions import (
+    ALL,
+    Subscription,
+    category_named,
+    subscription_categories,
+)
 
 
 def _choices(config):

@@ -3,7 +3,14 @@ retry_until), a final failure (failed_at), WeChat's msg id and mass sends (kind,
 for the log of every send (notice_sent, what channel quotas count), the clock's runs (clock_job_run,
 `bot.py jobs`), 订阅公示 (notice_subscription) and staff announcements (announcement).
 Self-contained on purpose: later changes to models/ never change what this migration builds."""
-from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, Model, TextField
+from peewee import (
+    BooleanField,
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    Model,
+    TextField,
+)
 
 
 def up(migrator, db):

@@ -14,7 +14,17 @@ from models import Officer, Staff, cases, db, ledger
 from models.complaints import Complaint
 from models.outbox import Outbox
 from notices.annual_report import produce, produce_annual_report, remind_annual_report
-from tests.models.test_review import A, at, decision, discuss, investigated, notify, propose, review_it, submit
+from tests.models.test_review import (
+    A,
+    at,
+    decision,
+    discuss,
+    investigated,
+    notify,
+    propose,
+    review_it,
+    submit,
+)
 
 C, D = "15052501003", "15052501008"
 
