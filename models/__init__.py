@@ -20,6 +20,7 @@ from models.cases import Case
 from models.health import ClockHeartbeat
 from models.answers import Faq, Synonym, UnansweredQuestion
 from models.draws import DRAW_MODELS
+from models.publication import PUBLICATION_MODELS
 
 ALL_MODELS = [Bureau, Officer, EnforcementItem, InspectionItem, FlowStep, ListReview, InboundMessage, Staff]
 ALL_MODELS += [OfficerStatusChange, BadgeScan, WeChatBadgeQR]  # 亮证 (models/badges.py)
@@ -30,6 +31,7 @@ ALL_MODELS += [ClockHeartbeat]  # operations: the clock's heartbeat for /healthz
 ALL_MODELS += [Faq, Synonym, UnansweredQuestion]  # 公众问答 (models/answers.py)
 ALL_MODELS += DRAW_MODELS  # 双随机、一公开 (models/draws.py)
 ALL_MODELS += [JobRun, Subscription] + ANNOUNCEMENT_MODELS  # the clock's record, 订阅公示, 公告
+ALL_MODELS += PUBLICATION_MODELS  # 事后公开 (models/publication.py)
 
 __all__ = [
     "ALL_MODELS", "BaseModel", "Bureau", "EnforcementItem", "FlowStep", "InboundMessage", "InspectionItem",

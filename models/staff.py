@@ -82,6 +82,9 @@ ACTS = {
     "outbox.retry": Act("重发通知", (CLERK, HEAD)),
     "announcement.publish": Act("发布公告", (HEAD, CLERK)),
     "announcement.withdraw": Act("撤回公告", (HEAD,)),
+    # 事后公开 (models/publication.py): the disclosure clerk (受理员) and the heads publish, correct the
+    # masking, withhold and withdraw
+    "publication.manage": Act("办理事后公开", (CLERK, HEAD)),
 }
 
 

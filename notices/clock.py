@@ -21,7 +21,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from models import health
 from models.database import connection, open_configured
 from models.jobs import JobRun
-from notices import annual_report, cases, complaints, delivery, ledger, outbox, subscriptions
+from notices import annual_report, cases, complaints, delivery, ledger, outbox, publication, subscriptions
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ JOB_NAMES = {
     "remind_case_limits": "案件期限提醒", "publish_tree_head": "签发案卷树头",
     "prune_answered_messages": "清理过期的消息记录", "send_weekly_digest": "每周公示摘要（订阅用户）",
     "produce_annual_report": "生成上年度统计年报", "remind_annual_report": "统计年报报送提醒（1月）",
-    "prune_job_runs": "清理过期的任务记录",
+    "prune_job_runs": "清理过期的任务记录", "run_publication": "事后公开（按期公开、提醒、到期下线）",
 }
 
 # (job, trigger, trigger arguments); a callable argument is read from the configuration.
@@ -74,6 +74,8 @@ SCHEDULE = [
         "month": 1, "day": lambda config: int(config["notices"]["annual_report"]["run_on_day"]), "hour": 6, "minute": 0}),
     (annual_report.remind_annual_report, "cron", {"month": 1, "hour": 8, "minute": 40}),  # before 31 January
     (prune_job_runs, "cron", {"hour": 3, "minute": 27}),
+    # 事后公开: publish, remind, escalate, take down; every 10 minutes, catching up whatever was missed
+    (publication.run_publication, "interval", {"minutes": 10}),
 ]
 
 

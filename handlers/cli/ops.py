@@ -104,3 +104,8 @@ def restore_command(directory, replace, check_only):
         treehead.load_private_key(config, create=False)
     except FileNotFoundError:
         click.echo("注意：本机没有签名私钥，无法签发新的树头。请把离线保存的私钥放回 LEDGER_KEY_PATH 所指位置。", err=True)
+
+
+# The name for the same process (事后公开 runs on it too): `bot.py scheduler` = `bot.py clock`.
+scheduler_command = click.Command("scheduler", callback=clock_command.callback,
+                                  help="The same as `clock`: run the schedule in the foreground until stopped.")

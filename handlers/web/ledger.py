@@ -3,20 +3,18 @@
 - /ledger/             the page: what is published, how to check it
 - /ledger/heads.txt    the plain-text feed of signed tree heads (mirror it anywhere)
 - /ledger/pubkey.pem   the bureau's Ed25519 public key
-- /ledger/proof/<n>.json        inclusion proof of a decision's entry (决定 / 不予处罚 only)
+- /ledger/proof/<n>.json        inclusion proof of a published decision's entry: the de-identified record
+                                and the leaf hash, never the entry's bytes (models/publication.py)
 - /ledger/consistency?first=&second=   consistency proof between two published sizes
 """
 import json
+from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
-from models import treehead
-from models.ledger import LedgerEntry
+from models import publication, treehead
 
 bp = Blueprint("ledger", __name__, url_prefix="/ledger")
-PUBLIC_STEPS = ("决定", "不予处罚")
-
-
 
 
 def _config():
@@ -39,8 +37,9 @@ def _text(body, status=200):
 def index():
     key = _public_key()
     heads = list(treehead.TreeHead.select().order_by(treehead.TreeHead.id.desc()).limit(30))
-    decisions = list(LedgerEntry.select().where(LedgerEntry.step.in_(PUBLIC_STEPS), LedgerEntry.kind == "step")
-                     .order_by(LedgerEntry.seq.desc()).limit(50))
+    decisions = list(publication.Disclosure.select().where(
+        (publication.Disclosure.status == publication.PUBLISHED) & publication.Disclosure.entry_seq.is_null(False))
+        .order_by(publication.Disclosure.decided_on.desc(), publication.Disclosure.id.desc()).limit(50))
     return render_template("ledger.html", heads=heads, decisions=decisions,
                            key_pem=treehead.public_key_pem(key).decode() if key else "",
                            key_id=treehead.key_id(key) if key else "")
@@ -61,12 +60,9 @@ def public_key():
 
 @bp.get("/proof/<int:seq>.json")
 def inclusion_proof(seq):
-    entry = LedgerEntry.by_seq(seq)
-    if entry is None or entry.kind != "step" or entry.step not in PUBLIC_STEPS:
-        return _text("只公开处罚决定和不予处罚决定的记录证明；其他记录请向本局申请。\n", 404)
-    document = treehead.inclusion_proof_document(_config(), seq)
+    document, refusal = publication.public_proof(_config(), seq)
     if document is None:
-        return _text("该记录尚未纳入已发布的签名树头（每日发布），请明天再下载。\n", 404)
+        return _text(refusal + "\n", 404)
     return Response(json.dumps(document, ensure_ascii=False, indent=1), mimetype="application/json",
                     headers={"Content-Disposition": f"attachment; filename=proof-{seq}.json"})
 
@@ -81,3 +77,13 @@ def consistency():
     if document is None:
         return _text("没有这样大小的记录树。\n", 404)
     return Response(json.dumps(document), mimetype="application/json")
+
+
+VERIFIER = Path(__file__).resolve().parents[2] / "tools" / "verify_proof.py"
+
+
+@bp.get("/verify_proof.py")
+def verifier():
+    """The checker a citizen runs on a downloaded proof: Python 3's standard library only."""
+    return Response(VERIFIER.read_bytes(), mimetype="text/x-python",
+                    headers={"Content-Disposition": "attachment; filename=verify_proof.py"})

@@ -17,6 +17,7 @@ from models.database import db, is_sqlite
 from models.evidence import EvidenceError, EvidenceStore
 from models.audit import verify_log
 from notices.ledger import RefusedToSign, publish_tree_head
+from notices.publication import publication_pass
 from tests.conftest import ROOT
 
 A, B, C = "15052501001", "15052501002", "15052501003"
@@ -426,6 +427,10 @@ def test_decision_proof_downloads_and_checks_with_the_stdlib_script(config, clie
     case = open_case(config)
     run_to_decision(config, case, tmp_path)
     decision = cases.record_step(config, case.number, "决定", DECISION, by=A, at=at(14))
+    cases.record_step(config, case.number, "送达", {"document": "行政处罚决定书", "method": "直接送达", "recipient": "当事人",
+                                                  "served_on": "2026-09-15", "officers": [A, B],
+                                                  "av_exception": "当事人到局领取，窗口录像另存"}, by=A, at=at(15))
+    publication_pass(config, now=dt.datetime(2026, 9, 15, 12))  # proofs are served for published decisions only
     assert client.get(f"/ledger/proof/{decision.seq}.json").status_code == 404  # not under a head yet
     publish_tree_head(config)
     client.application.config["SANXIANG"] = config
@@ -442,7 +447,8 @@ def test_decision_proof_downloads_and_checks_with_the_stdlib_script(config, clie
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "验证通过" in ok.stdout
     proof = json.loads(response.data)
-    proof["entry"]["body"] = proof["entry"]["body"].replace("5000", "500")
+    assert proof["entry"]["body"] is None and "5000" in proof["entry"]["published"]["conclusion"]
+    proof["leaf_hash"] = proof["leaf_hash"][::-1]  # another entry's hash is not under the signed root
     (tmp_path / "proof.json").write_text(json.dumps(proof, ensure_ascii=False))
     bad = subprocess.run(script, cwd=tmp_path, capture_output=True, text=True)
     assert bad.returncode == 1 and "验证失败" in bad.stdout
