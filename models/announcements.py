@@ -5,8 +5,8 @@ Only the masked text is ever published: names, ID, phone and bank numbers and ad
 persons are masked as in 事后公开 (DOMAIN.md §1). `public_text` is the one place that masks."""
 from peewee import CharField, DateTimeField, ForeignKeyField, TextField
 
-from models.answers import mask_numbers
 from models.database import BaseModel, db
+from models.masking import mask
 from models.outbox import Outbox
 from models.staff import Staff, authorize
 from models.subscriptions import Subscription
@@ -20,11 +20,9 @@ class AnnouncementError(ValueError):
 
 
 def public_text(text):
-    """The text as it may be published: persons' details masked.
-
-    Until models/masking.py (issue 13) is merged, numbers (ID, phone, bank) are masked by
-    models/answers.mask_numbers; names are not. With it, this becomes `return mask(text).text`."""
-    return mask_numbers(text)
+    """The text as it may be published: persons' details masked by the rules of 事后公开
+    (models/masking.py: ID, phone and bank numbers, home addresses, names of natural persons)."""
+    return mask(text).text
 
 
 class Announcement(BaseModel):

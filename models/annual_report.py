@@ -14,6 +14,7 @@ from models import draws, ledger
 from models.cases import Case
 from models.complaints import Complaint, ComplaintEvent
 from models.disclosure import EnforcementItem
+from models.publication import WITHHELD, Disclosure
 from models.review import review_report
 
 # 双随机 results that found nothing (anything else counts as a finding: 责令改正, 立案 …).
@@ -40,7 +41,7 @@ class AnnualFigures:
     complaints_answered: int = 0
     complaints_answered_on_time: int = 0
     complaints_by_category: dict = field(default_factory=dict)
-    disclosures: dict = None  # {on_time, late, pending} once 事后公开 exists; None: not recorded
+    disclosures: dict = None  # 事后公开 of the year's decisions: {on_time, late, pending, withheld}
 
     @property
     def decision_count(self):
@@ -61,15 +62,25 @@ class AnnualFigures:
         if self.disclosures is None:
             rows.append(("事后公开按期/逾期", "未记录（公示模块未上线）"))
         else:
-            rows += [("按期公开（件）", self.disclosures["on_time"]), ("逾期公开（件）", self.disclosures["late"])]
+            rows += [("事后公开按期（件）", self.disclosures["on_time"]), ("事后公开逾期（件）", self.disclosures["late"]),
+                     ("尚未公开（件）", self.disclosures["pending"]), ("依法不予公开（件）", self.disclosures["withheld"])]
         return rows
 
 
 def disclosure_figures(year):
-    """{on_time, late, pending} of 事后公开 in `year`, or None while disclosures are not recorded.
-
-    Issue 13 (models/disclosures) records them; until it is merged there is nothing to count."""
-    return None
+    """{on_time, late, pending} of 事后公开 of the decisions made in `year` (models/publication.py): published
+    by the due date, after it, not yet published; withheld ones (不予公开, with reason) apart."""
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    rows = Disclosure.select().where((Disclosure.decided_on >= start) & (Disclosure.decided_on <= end))
+    counted = {"on_time": 0, "late": 0, "pending": 0, "withheld": 0}
+    for row in rows:
+        if row.status == WITHHELD:
+            counted["withheld"] += 1
+        elif row.published_at is None:
+            counted["pending"] += 1
+        else:
+            counted["on_time" if row.on_time else "late"] += 1
+    return counted
 
 
 def annual_figures(config, year, today=None):

@@ -55,6 +55,7 @@ JOB_NAMES = {
     "prune_answered_messages": "清理过期的消息记录", "send_weekly_digest": "每周公示摘要（订阅用户）",
     "produce_annual_report": "生成上年度统计年报", "remind_annual_report": "统计年报报送提醒（1月）",
     "prune_job_runs": "清理过期的任务记录", "run_publication": "事后公开（按期公开、提醒、到期下线）",
+    "notify_complainants": "告知投诉人：相关案件决定已公开",
 }
 
 # (job, trigger, trigger arguments); a callable argument is read from the configuration.
@@ -73,6 +74,7 @@ SCHEDULE = [
     (annual_report.produce_annual_report, "cron", {  # 统计年报 of the past year, early in January
         "month": 1, "day": lambda config: int(config["notices"]["annual_report"]["run_on_day"]), "hour": 6, "minute": 0}),
     (annual_report.remind_annual_report, "cron", {"month": 1, "hour": 8, "minute": 40}),  # before 31 January
+    (subscriptions.notify_complainants, "interval", {"minutes": 10}),  # 事后公开 of a complained-of case
     (prune_job_runs, "cron", {"hour": 3, "minute": 27}),
     # 事后公开: publish, remind, escalate, take down; every 10 minutes, catching up whatever was missed
     (publication.run_publication, "interval", {"minutes": 10}),

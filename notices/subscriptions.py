@@ -5,20 +5,56 @@ user's digest lists only the categories they asked for. Every send is logged (mo
 import datetime as dt
 import hashlib
 import logging
+import re
 
+from models.cases import Case
+from models.complaints import Complaint
 from models.outbox import Outbox, SentMessage
-from models.subscriptions import ALL, Subscription
+from models.publication import PUBLISHED, Disclosure
+from models.subscriptions import ALL, Subscription, subscription_categories
 
 log = logging.getLogger(__name__)
 MASS_MAX = 10000  # openids in one mass send (WeChat: 2 to 10,000)
+TICKET = re.compile(r"TS\d{10}")  # a complaint's number (models/complaints.py) named in a case's 案件来源
+
+
+def category_of(config, row):
+    """The subscription category a disclosure belongs to: the first whose name or words its item, party
+    or conclusion mention (网吧, 演出 …); else its 执法类别."""
+    text = f"{row.item_name} {row.party} {row.conclusion}"
+    for category in subscription_categories(config):
+        if any(word in text for word in [category["name"], *category.get("words", [])]):
+            return category["name"]
+    return row.category
 
 
 def new_disclosures(config, since, until):
-    """[{category, title, url}] of disclosures published in [since, until).
+    """[{category, title, id}] of the disclosures first published in [since, until) (models/publication.py)."""
+    rows = Disclosure.select().where((Disclosure.status == PUBLISHED) & (Disclosure.published_at >= since)
+                                     & (Disclosure.published_at < until)).order_by(Disclosure.published_at)
+    return [{"category": category_of(config, row), "title": f"{row.label}：{row.party}", "id": row.id} for row in rows]
 
-    事后公开 is issue 13 (models/disclosures); until it is merged nothing is published to tell of, and
-    this is the one line to replace."""
-    return []
+
+def notify_complainants(config, now=None, days=7):
+    """A complainant whose complaint led to a case (its 案件来源 names the complaint's number) is told, by a
+    message of their own, when that case's decision is published. Once per disclosure and person."""
+    now = now or dt.datetime.now()
+    rows = Disclosure.select().where((Disclosure.status == PUBLISHED) & Disclosure.case_no.is_null(False)
+                                     & (Disclosure.published_at >= now - dt.timedelta(days=days)))
+    queued = 0
+    for row in rows:
+        case = Case.by_number(row.case_no)
+        opening = case.opening() if case else None
+        source = str(opening.content["data"].get("source", "")) if opening else ""
+        for ticket in TICKET.findall(source):
+            complaint = Complaint.by_ticket(ticket)
+            if complaint is None or not complaint.openid:
+                continue
+            Outbox.enqueue(f"disclosed:{row.id}:{complaint.openid}", complaint.openid,
+                           f"您的投诉（编号{ticket}）涉及的案件已作出{row.label}并依法公开："
+                           f"{config['server']['public_base_url']}/disclosures/{row.id}", now)
+            queued += 1
+    return queued
 
 
 def mass_quota_left(config, openids, now):
@@ -41,7 +77,7 @@ def digest_text(items, config):
     lines += [f"{n}. 【{item['category']}】{item['title']}" for n, item in enumerate(items[:8], 1)]
     if len(items) > 8:
         lines.append(f"……另有{len(items) - 8}条")
-    lines.append(f"全部公示：{config['server']['public_base_url']}/disclosures　回复“取消订阅”可退订。")
+    lines.append(f"全部公示：{config['server']['public_base_url']}/disclosures/　回复“取消订阅”可退订。")
     return "\n".join(lines)
 
 

@@ -10,9 +10,10 @@ from openpyxl import load_workbook
 
 import bot
 import settings
-from models import Officer, Staff, cases, db, ledger
+from models import Officer, Staff, cases, db, ledger, publication
 from models.complaints import Complaint
 from models.outbox import Outbox
+from models.publication import Disclosure
 from notices.annual_report import produce, produce_annual_report, remind_annual_report
 from tests.models.test_review import (
     A,
@@ -79,6 +80,10 @@ def a_year_of_records(config):
 
 def test_the_totals_are_the_databases(config, client):
     a_year_of_records(config)
+    publication.sync(config, now=dt.datetime(2026, 10, 20, 9))
+    first, second = Disclosure.select().order_by(Disclosure.decided_on)[:2]
+    publication.publish(config, first, now=dt.datetime.combine(first.due_on, dt.time(9)))
+    publication.publish(config, second, now=dt.datetime.combine(second.due_on + dt.timedelta(days=3), dt.time(9)))
     figures, folder = produce(config, 2026, today=dt.date(2027, 1, 5))
 
     # What the database says, read here without the report's code.
@@ -93,7 +98,9 @@ def test_the_totals_are_the_databases(config, client):
     filed_2026 = Complaint.select().where(Complaint.created_at.year == 2026).count()
     assert figures.complaints_received == filed_2026 == 4
     assert (figures.complaints_answered, figures.complaints_answered_on_time) == (2, 1)
-    assert figures.disclosures is None  # 事后公开 not recorded yet (issue 13)
+    # 事后公开 of the year's decisions, as models/publication.py recorded them: two published (one late), two waiting.
+    assert figures.disclosures == {"on_time": 1, "late": 1, "pending": 2, "withheld": 0}
+    assert Disclosure.select().where(Disclosure.on_time == False).count() == 1  # noqa: E712
 
     # The files: charts are PNG, the workbook and the PDF carry the same totals.
     for name in ("decisions_by_category", "decisions_by_item", "inspections", "complaints"):
@@ -101,6 +108,7 @@ def test_the_totals_are_the_databases(config, client):
     sheet = load_workbook(folder / "统计年报.xlsx")["总体情况"]
     values = {row[0]: row[1] for row in sheet.iter_rows(min_row=3, values_only=True)}
     assert values["罚款（元）"] == 163000 and values["行政执法决定（件）"] == 4 and values["按期答复（件）"] == 1
+    assert values["事后公开逾期（件）"] == 1
     assert (folder / "统计年报.pdf").read_bytes().startswith(b"%PDF")
     data = json.loads((folder / "figures.json").read_text(encoding="utf-8"))
     assert ["罚款（元）", 163000] in data["rows"]
