@@ -8,6 +8,8 @@
     python bot.py badge | officer …    亮证: badge cards, officers, scans, Excel
     python bot.py complaints …         投诉举报: handling, reminders
     python bot.py case … | ledger … | verify   全过程记录: case steps, signed tree heads, the full check
+    python bot.py outbox [retry ID|send]     every message sent through WeChat: pending, sent, failed
+    python bot.py jobs | annual-report YEAR  the clock's next and last runs; 统计年报 (page, charts, Excel, PDF)
 
 The commands of each area live in handlers/cli/; this file is the table of contents.
 """
