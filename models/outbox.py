@@ -139,6 +139,7 @@ class Outbox(BaseModel):
         """Given up: 发送失败, for staff to see and retry by hand."""
         Outbox.update(failed_at=now, last_error=error[:2000], claimed_at=None, next_attempt_at=None).where(
             Outbox.id == self.id).execute()
+        self.failed_at, self.last_error = now, error[:2000]
         return True
 
     def retry(self, now, config):

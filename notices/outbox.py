@@ -29,6 +29,7 @@ from models.complaints import complaint_settings
 from models.database import connection
 from models.delivery import InboundMessage
 from models.outbox import Outbox, SentMessage, outbox_settings, retry_delay
+from models.staff import CLERK, HEAD, Staff
 from notices.wechat_api import make_client
 
 log = logging.getLogger(__name__)
@@ -160,6 +161,7 @@ def drain_outbox(config, now=None, client=None, rng=random):
         log.warning("outbox %s (%s) not sent, try %d: %s", row.key, row.openid or "mass", row.attempts, outcome.error)
         if outcome.result == "fail":
             row.fail(now, outcome.error)
+            tell_staff_of_failure(row, now)
         elif outcome.result == "quota":
             # The rest would meet the same quota (and each pass would spend a call finding out): they
             # wait for it too. Quotas are per API, but which API a row will need is known only when tried.
@@ -168,7 +170,28 @@ def drain_outbox(config, now=None, client=None, rng=random):
             break
         elif row.defer(now, outcome.error, now + retry_delay(config, row.attempts, rng)):
             log.error("outbox %s given up after %d tries: %s", row.key, row.attempts, outcome.error)
+            tell_staff_of_failure(row, now)
     return sent
+
+
+FAILURE_KEY = "failed-notice"
+
+
+def tell_staff_of_failure(row, now):
+    """The staff on duty (受理员, 负责人) hear that a message to a citizen finally failed, so someone can call
+    instead; not of a failed staff message (they see those in #待办), never of a failure about a failure."""
+    if row.key.startswith(FAILURE_KEY) or row.kind != "text" or Staff.by_openid(row.openid) is not None:
+        return
+    text = (f"有一条通知未能发出（第{row.id}条，{_what(row.key)}）：{row.text[:40]}… "
+            f"原因：{row.last_error[:40] or '多次重试未成功'}。请电话告知当事人，或回复“#重发 {row.id}”。")
+    for receiver in Staff.receivers((CLERK, HEAD)):
+        Outbox.enqueue(f"{FAILURE_KEY}:{row.id}:{receiver.openid}", receiver.openid, text, now)
+
+
+def _what(key):
+    kind, _, rest = key.partition(":")
+    return {"status": f"投诉{rest.split(':')[0]}的办理进度", "disclosed": "公开告知", "announce": "公告",
+            "digest": "每周公示摘要"}.get(kind, kind)
 
 
 def send_after_response(response, config):

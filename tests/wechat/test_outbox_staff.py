@@ -59,6 +59,10 @@ def test_a_failed_notice_is_in_todo_and_resent_by_hand(app, client, fake_wechat,
     drain(app)
     with db.connection_context():
         [failed] = Outbox.failed()
+    # The clerk is told at once (someone can call the citizen instead), once.
+    with db.connection_context():
+        [alert] = Outbox.select().where(Outbox.key.startswith("failed-notice:"))
+    assert alert.openid == "o_clerk" and f"#重发 {failed.id}" in alert.text and ticket in alert.text
     todo = clerk.say("#待办")
     assert "发送失败的通知1条" in todo and f"【发送失败】第{failed.id}条" in todo and "openid无效" in todo
     assert "发送失败" not in handler.say("#待办")  # a handler's list is their own complaints
