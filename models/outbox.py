@@ -107,6 +107,13 @@ class Outbox(BaseModel):
         return cls.update(next_attempt_at=until, retry_until=None, claimed_at=None).where(
             due & (cls.claimed_at.is_null() | (cls.id == claimed_id))).execute()
 
+    @classmethod
+    def bring_forward(cls, error_mark, now):
+        """Rows waiting after an error containing `error_mark` become due now (the outage is over)."""
+        return cls.update(next_attempt_at=now).where(
+            cls.sent_at.is_null() & cls.failed_at.is_null() & (cls.next_attempt_at > now)
+            & cls.last_error.contains(error_mark)).execute()
+
     def claim(self, now, stale_after=dt.timedelta(minutes=5)):
         """Take this row for sending; False if another sender holds it, or it was sent or given up."""
         query = Outbox.update(claimed_at=now, attempts=Outbox.attempts + 1).where(

@@ -41,6 +41,8 @@ QUOTA_ERRORS = {45009}
 # Errors no retry cures: the row fails at once, for staff to see.
 PERMANENT_ERRORS = {40003: "openid无效", 43004: "用户已取消关注", 40037: "模板ID无效", 43101: "用户拒收订阅通知",
                     47003: "模板参数不正确", 40008: "消息类型不正确"}
+# What a row that met no answer from WeChat (an outage, not a refusal) says in last_error.
+UNREACHABLE = "微信接口无应答"
 # 45065: 相同 clientmsgid 已存在群发记录 — WeChat already has this mass send: it was sent.
 MASS_ALREADY_SENT = 45065
 
@@ -85,7 +87,7 @@ def custom_allowed(config, openid, now):
 def classify(exc, prefix=""):
     """What to do about a refusal from WeChat."""
     code = getattr(exc, "errcode", None)
-    error = f"{prefix}{code}: {getattr(exc, 'errmsg', exc)}" if code is not None else f"{prefix}微信接口无应答: {exc}"
+    error = f"{prefix}{code}: {getattr(exc, 'errmsg', exc)}" if code is not None else f"{prefix}{UNREACHABLE}: {exc}"
     if code in PERMANENT_ERRORS:
         return Outcome("fail", error=f"{error}（{PERMANENT_ERRORS[code]}）")
     if code in QUOTA_ERRORS:
@@ -153,7 +155,7 @@ def drain_outbox(config, now=None, client=None, rng=random):
         try:
             outcome = (send_mass if row.kind == "mass" else send_text)(client, config, row, now)
         except Exception as exc:  # noqa: BLE001 — a network error (WeChat down) must not lose the row
-            outcome = Outcome("retry", error=f"{type(exc).__name__}: {exc}"[:500])
+            outcome = Outcome("retry", error=f"{UNREACHABLE}: {type(exc).__name__}: {exc}"[:500])
         if outcome.result == "sent":
             row.mark_sent(now, outcome.channel, outcome.msg_id, recipients=row.recipients)
             sent += 1
@@ -171,6 +173,10 @@ def drain_outbox(config, now=None, client=None, rng=random):
         elif row.defer(now, outcome.error, now + retry_delay(config, row.attempts, rng)):
             log.error("outbox %s given up after %d tries: %s", row.key, row.attempts, outcome.error)
             tell_staff_of_failure(row, now)
+    if sent:
+        # WeChat answers again: what waits only because it was down goes on the next pass, not up to an
+        # hour later when its backoff ends.
+        Outbox.bring_forward(UNREACHABLE, now)
     return sent
 
 

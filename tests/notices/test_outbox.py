@@ -179,3 +179,16 @@ def test_a_mass_send_interrupted_after_wechat_accepted_is_not_sent_twice(config,
     assert drain_outbox(config, now=START + dt.timedelta(minutes=6)) == 1
     assert Outbox.get_by_id(row.id).status == SENT
     assert fake_wechat.arrivals() == {("mass", "o_a", "本周新公示"): 1, ("mass", "o_b", "本周新公示"): 1}
+
+
+def test_when_wechat_answers_again_what_waited_for_it_goes_at_once(config, fake_wechat):
+    expected = queue_messages()
+    end = START + dt.timedelta(hours=5)
+    run_clock(config, fake_wechat, START, end - dt.timedelta(minutes=1), dt.timedelta(minutes=1), outage=(START, end))
+    assert Outbox.counts()[SENT] == 0 and all(r.next_attempt_at > end for r in Outbox.select())
+    # A new message after the outage goes at once; its success tells that WeChat is back.
+    Outbox.enqueue("status:T9:after", IN_WINDOW[0], "恢复后的新通知", end)
+    assert drain_outbox(config, now=end) == 1
+    assert drain_outbox(config, now=end + dt.timedelta(minutes=1)) == 4
+    expected.add(("custom", IN_WINDOW[0], "恢复后的新通知"))
+    assert fake_wechat.arrivals() == {message: 1 for message in expected}
