@@ -7,9 +7,7 @@ from peewee import CharField, DateTimeField, ForeignKeyField, TextField
 
 from models.database import BaseModel, db
 from models.masking import mask
-from models.outbox import Outbox
 from models.staff import Staff, authorize
-from models.subscriptions import Subscription
 
 DRAFT, PUBLISHED, WITHDRAWN = "待确认", "已发布", "已撤回"
 TITLE_MAX, BODY_MIN, BODY_MAX = 40, 5, 1500
@@ -62,17 +60,20 @@ class Announcement(BaseModel):
         return cls.get_or_none((cls.staff == staff) & (cls.status == DRAFT))
 
     def publish(self, staff, now, config):
-        """Confirmed: on the public pages now, and queued for subscribers in the same transaction."""
+        """Confirmed: on the public pages now; the next weekly digest (notices/subscriptions.py) carries it
+        to subscribers by mass send, within their quota — not a message each, which outside the 48-hour
+        window would need a template per user and spend nothing of the mass quota's purpose."""
         authorize(staff, "announcement.publish")
         if self.status != DRAFT:
             raise AnnouncementError(f"公告“{self.title}”{self.status}，不能再发布。")
-        with db.atomic():
-            self.status, self.published_at = PUBLISHED, now
-            self.save()
-            text = f"【公告】{self.title}\n{_clip(self.public_body, 300)}\n全文：{config['server']['public_base_url']}/announcements/{self.id}"
-            for openid in Subscription.subscribers(ALL_ANNOUNCEMENTS):
-                Outbox.enqueue(f"announce:{self.id}:{openid}", openid, text, now)
+        self.status, self.published_at = PUBLISHED, now
+        self.save()
         return self
+
+    @classmethod
+    def published_between(cls, since, until):
+        return list(cls.select().where((cls.status == PUBLISHED) & (cls.published_at >= since)
+                                       & (cls.published_at < until)).order_by(cls.published_at))
 
     def withdraw(self, staff, now, reason):
         authorize(staff, "announcement.withdraw")
@@ -101,13 +102,8 @@ class Announcement(BaseModel):
         return cls.get_or_none(cls.id == number) if 0 < number < 2**31 else None
 
 
-# Announcements go to everyone who subscribed to all notices (category "") — the category 公告 is kept
-# for those who want only these.
-ALL_ANNOUNCEMENTS = "公告"
-
-
-def _clip(text, limit):
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+# Announcements go to everyone who subscribed to all notices (category "") and to those of 公告 only.
+ANNOUNCEMENT_CATEGORY = "公告"
 
 
 ANNOUNCEMENT_MODELS = [Announcement]

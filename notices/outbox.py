@@ -57,11 +57,11 @@ class Outcome:
 
 def local_to_utc(moment):
     """A naive local time (what the outbox stores) as naive UTC (what delivery records store)."""
-    return moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return moment.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def utc_to_local(moment):
-    return moment.replace(tzinfo=dt.timezone.utc).astimezone().replace(tzinfo=None)
+    return moment.replace(tzinfo=dt.UTC).astimezone().replace(tzinfo=None)
 
 
 def window_opened(config, openid, now):
@@ -184,10 +184,10 @@ FAILURE_KEY = "failed-notice"
 
 
 def tell_staff_of_failure(row, now):
-    """The staff on duty (受理员, 负责人) hear that a message to a citizen finally failed, so someone can call
-    instead; not of a failed staff message (they see those in #待办), never of a failure about a failure."""
-    if row.key.startswith(FAILURE_KEY) or row.kind != "text" or Staff.by_openid(row.openid) is not None:
-        return
+    """The staff on duty (受理员, 负责人) hear that a message about a citizen's own matter (their complaint, the
+    decision on the case they reported) finally failed, so someone can call instead."""
+    if row.key.split(":")[0] not in ("status", "disclosed") or Staff.by_openid(row.openid) is not None:
+        return  # a citizen's own matter only: a digest or a staff message is in #待办, no alert each
     text = (f"有一条通知未能发出（第{row.id}条，{_what(row.key)}）：{row.text[:40]}… "
             f"原因：{row.last_error[:40] or '多次重试未成功'}。请电话告知当事人，或回复“#重发 {row.id}”。")
     for receiver in Staff.receivers((CLERK, HEAD)):
@@ -196,8 +196,7 @@ def tell_staff_of_failure(row, now):
 
 def _what(key):
     kind, _, rest = key.partition(":")
-    return {"status": f"投诉{rest.split(':')[0]}的办理进度", "disclosed": "公开告知", "announce": "公告",
-            "digest": "每周公示摘要"}.get(kind, kind)
+    return {"status": f"投诉{rest.split(':')[0]}的办理进度", "disclosed": "案件决定公开告知"}.get(kind, kind)
 
 
 def send_after_response(response, config):
@@ -214,5 +213,5 @@ def drain_in_background(config):
     try:
         with connection(keep_sqlite_open=True):
             drain_outbox(config)
-    except Exception:  # noqa: BLE001 — the citizen already has the reply; the clock retries
+    except Exception:
         log.exception("outbox drain after response failed")

@@ -1,4 +1,4 @@
-"""订阅公示: the weekly digest of new disclosures (事后公开) to subscribers, by mass send (群发), within the
+"""订阅公示: the weekly digest of new disclosures (事后公开) and staff announcements (公告) to subscribers, by mass send (群发), within the
 account's mass-send quota (config notices.mass): a 服务号 user gets at most 4 mass messages a month, a
 订阅号 may mass-send once a day. Users whose quota is spent are left out this week (and logged); each
 user's digest lists only the categories they asked for. Every send is logged (models/outbox.py)."""
@@ -7,6 +7,7 @@ import hashlib
 import logging
 import re
 
+from models.announcements import ANNOUNCEMENT_CATEGORY, Announcement
 from models.cases import Case
 from models.complaints import Complaint
 from models.outbox import Outbox, SentMessage
@@ -33,6 +34,13 @@ def new_disclosures(config, since, until):
     rows = Disclosure.select().where((Disclosure.status == PUBLISHED) & (Disclosure.published_at >= since)
                                      & (Disclosure.published_at < until)).order_by(Disclosure.published_at)
     return [{"category": category_of(config, row), "title": f"{row.label}：{row.party}", "id": row.id} for row in rows]
+
+
+def new_items(config, since, until):
+    """What the digest tells of: disclosures first published, and staff announcements published, in [since, until)."""
+    announcements = [{"category": ANNOUNCEMENT_CATEGORY, "title": item.title, "id": item.id}
+                     for item in Announcement.published_between(since, until)]
+    return announcements + new_disclosures(config, since, until)
 
 
 def notify_complainants(config, now=None, days=7):
@@ -73,18 +81,20 @@ def mass_quota_left(config, openids, now):
 
 
 def digest_text(items, config):
-    lines = [f"本周新公示{len(items)}条："]
+    lines = [f"本周新公示、公告{len(items)}条："]
     lines += [f"{n}. 【{item['category']}】{item['title']}" for n, item in enumerate(items[:8], 1)]
     if len(items) > 8:
         lines.append(f"……另有{len(items) - 8}条")
-    lines.append(f"全部公示：{config['server']['public_base_url']}/disclosures/　回复“取消订阅”可退订。")
+    base = config["server"]["public_base_url"]
+    more = f"公告：{base}/announcements　" if any(i["category"] == ANNOUNCEMENT_CATEGORY for i in items) else ""
+    lines.append(f"全部公示：{base}/disclosures/　{more}回复“取消订阅”可退订。")
     return "\n".join(lines)
 
 
 def send_weekly_digest(config, now=None, disclosures=None):
     """Queue this week's digest for every subscriber with news and quota left; returns how many users."""
     now = now or dt.datetime.now()
-    items = disclosures if disclosures is not None else new_disclosures(config, now - dt.timedelta(days=7), now)
+    items = disclosures if disclosures is not None else new_items(config, now - dt.timedelta(days=7), now)
     if not items:
         return 0
     wanted = {}

@@ -1,5 +1,5 @@
 """公告 from the staff chat: `#公告 标题` with the text (on the next line, or after the title and a space)
-shows the masked preview; `#确认公告` publishes it on /announcements and queues it for subscribers;
+shows the masked preview; `#确认公告` publishes it on /announcements (the next weekly digest carries it);
 `#取消公告` drops the draft; `#撤回公告 编号 理由` withdraws one. handlers/wechat/staff.py lets only
 staff reach these; anyone else gets the ordinary public answer."""
 from handlers.wechat.router import router
@@ -30,7 +30,7 @@ def cmd_confirm(ctx, staff, rest):
     draft.publish(staff, ctx.now, ctx.config)
     ctx.push_after_reply = True
     url = f"{ctx.config['server']['public_base_url']}/announcements/{draft.id}"
-    return f"公告“{draft.title}”（第{draft.id}号）已发布：{url}\n订阅用户将收到推送。撤回请回复“#撤回公告 {draft.id} 理由”。"
+    return f"公告“{draft.title}”（第{draft.id}号）已发布：{url}\n订阅用户将在下一次每周摘要（周一）中收到。撤回请回复“#撤回公告 {draft.id} 理由”。"
 
 
 @router.staff("取消公告", "#取消公告　放弃未确认的公告", SECTION)

@@ -8,7 +8,11 @@ from models.complaints import Complaint
 from models.outbox import Outbox
 from models.publication import Disclosure
 from models.subscriptions import Subscription
-from notices.subscriptions import new_disclosures, notify_complainants, send_weekly_digest
+from notices.subscriptions import (
+    new_disclosures,
+    notify_complainants,
+    send_weekly_digest,
+)
 from tests.models.test_review import A, B, at, decision, notify, propose
 from tests.notices.test_annual_report import config  # noqa: F401  (the fixture: reviewer, head, output folder)
 
