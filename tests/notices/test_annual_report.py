@@ -100,7 +100,7 @@ def test_the_totals_are_the_databases(config, client):
     assert (figures.complaints_answered, figures.complaints_answered_on_time) == (2, 1)
     # 事后公开 of the year's decisions, as models/publication.py recorded them: two published (one late), two waiting.
     assert figures.disclosures == {"on_time": 1, "late": 1, "pending": 2, "withheld": 0}
-    assert Disclosure.select().where(Disclosure.on_time == False).count() == 1  # noqa: E712
+    assert Disclosure.select().where(Disclosure.on_time == False).count() == 1
 
     # The files: charts are PNG, the workbook and the PDF carry the same totals.
     for name in ("decisions_by_category", "decisions_by_item", "inspections", "complaints"):
