@@ -10,6 +10,8 @@
     python bot.py case … | ledger … | verify   全过程记录: case steps, signed tree heads, the full check
     python bot.py mask | due-date | publication …   事后公开: de-identify, due dates, publish, withdraw
     python bot.py clock | scheduler            the schedule in its own process (reminders, publication, heads)
+    python bot.py outbox [retry ID|send]     every message sent through WeChat: pending, sent, failed
+    python bot.py jobs | annual-report YEAR  the clock's next and last runs; 统计年报 (page, charts, Excel, PDF)
 
 The commands of each area live in handlers/cli/; this file is the table of contents.
 """

@@ -10,6 +10,10 @@ from models.delivery import InboundMessage
 from models.staff import Staff
 from models.badges import BadgeScan, OfficerStatusChange, WeChatBadgeQR
 from models.complaints import COMPLAINT_MODELS
+from models.outbox import OUTBOX_MODELS
+from models.jobs import JobRun
+from models.subscriptions import Subscription
+from models.announcements import ANNOUNCEMENT_MODELS
 from models.ledger import LedgerEntry, LedgerNode
 from models.treehead import TreeHead
 from models.cases import Case
@@ -21,10 +25,12 @@ from models.publication import PUBLICATION_MODELS
 ALL_MODELS = [Bureau, Officer, EnforcementItem, InspectionItem, FlowStep, ListReview, InboundMessage, Staff]
 ALL_MODELS += [OfficerStatusChange, BadgeScan, WeChatBadgeQR]  # 亮证 (models/badges.py)
 ALL_MODELS += COMPLAINT_MODELS  # 投诉举报 (models/complaints.py)
+ALL_MODELS += OUTBOX_MODELS  # every message sent through WeChat, and the log of sends (models/outbox.py)
 ALL_MODELS += [LedgerEntry, Case, TreeHead, LedgerNode]  # 全过程记录 (models/ledger.py, cases.py, treehead.py)
 ALL_MODELS += [ClockHeartbeat]  # operations: the clock's heartbeat for /healthz (models/health.py)
 ALL_MODELS += [Faq, Synonym, UnansweredQuestion]  # 公众问答 (models/answers.py)
 ALL_MODELS += DRAW_MODELS  # 双随机、一公开 (models/draws.py)
+ALL_MODELS += [JobRun, Subscription] + ANNOUNCEMENT_MODELS  # the clock's record, 订阅公示, 公告
 ALL_MODELS += PUBLICATION_MODELS  # 事后公开 (models/publication.py)
 
 __all__ = [

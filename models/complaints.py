@@ -30,6 +30,7 @@ from peewee import (BooleanField, CharField, DateField, DateTimeField, FloatFiel
 
 from models.database import BaseModel, db, write_transaction
 from models.disclosure import Officer
+from models.outbox import Outbox  # noqa: F401  (re-exported: the areas queue through models.complaints)
 from models.staff import CLERK, HANDLER, HEAD, Staff, authorize
 from models.workdays import Deadline, working_calendar
 
@@ -571,52 +572,4 @@ class ComplaintDraft(BaseModel):
         self.delete_instance()
 
 
-class Outbox(BaseModel):
-    """A message waiting to be pushed through WeChat, written in the transaction that caused it.
-
-    `key` is unique, so a repeated cause (a retry, a second scheduler) queues nothing new; a row is
-    claimed before sending so two senders never both send it.
-    """
-
-    key = CharField(unique=True, max_length=190)
-    openid = CharField(max_length=128)
-    text = TextField()
-    created_at = DateTimeField()
-    claimed_at = DateTimeField(null=True)
-    sent_at = DateTimeField(null=True, index=True)
-    channel = CharField(default="")  # custom | template | subscribe | failed
-    attempts = IntegerField(default=0)
-    last_error = TextField(default="")
-
-    class Meta:
-        table_name = "complaint_outbox"
-
-    @classmethod
-    def enqueue(cls, key, openid, text, now):
-        cls.insert(key=key[:190], openid=openid, text=text, created_at=now).on_conflict_ignore().execute()
-
-    @classmethod
-    def enqueue_many(cls, items, now, batch=200):
-        """Queue (key, openid, text) messages in a few statements; a key already queued is skipped."""
-        rows = [{"key": key[:190], "openid": openid, "text": text, "created_at": now} for key, openid, text in items]
-        for start in range(0, len(rows), batch):
-            cls.insert_many(rows[start:start + batch]).on_conflict_ignore().execute()
-
-    @classmethod
-    def due(cls, max_attempts):
-        return list(cls.select().where(cls.sent_at.is_null() & (cls.attempts < max_attempts)).order_by(cls.id))
-
-    def claim(self, now, stale_after=dt.timedelta(minutes=2)):
-        """Take this row for sending; False if another sender holds it or it was sent."""
-        query = Outbox.update(claimed_at=now, attempts=Outbox.attempts + 1).where(
-            (Outbox.id == self.id) & Outbox.sent_at.is_null()
-            & (Outbox.claimed_at.is_null() | (Outbox.claimed_at < now - stale_after)))
-        return query.execute() == 1
-
-    def mark(self, now, channel, error=""):
-        sent_at = now if channel in ("custom", "template", "subscribe") else None
-        Outbox.update(sent_at=sent_at, channel=channel, last_error=error, claimed_at=None).where(
-            Outbox.id == self.id).execute()
-
-
-COMPLAINT_MODELS = [Complaint, ComplaintEvent, Evidence, ComplaintDraft, Outbox]
+COMPLAINT_MODELS = [Complaint, ComplaintEvent, Evidence, ComplaintDraft]

@@ -77,6 +77,11 @@ ACTS = {
     # 双随机、一公开 (models/draws.py): pools, plans and draws; an outcome by the drawn inspectors
     "draw.manage": Act("管理双随机抽查", (HEAD,)),
     "draw.outcome": Act("登记抽查结果", (HEAD,), _handles, "被派检查该对象的执法人员"),
+    # 消息与公告 (models/outbox.py, models/announcements.py)
+    "outbox.view": Act("查看发送失败的通知", (CLERK, HEAD)),
+    "outbox.retry": Act("重发通知", (CLERK, HEAD)),
+    "announcement.publish": Act("发布公告", (HEAD, CLERK)),
+    "announcement.withdraw": Act("撤回公告", (HEAD,)),
     # 事后公开 (models/publication.py): the disclosure clerk (受理员) and the heads publish, correct the
     # masking, withhold and withdraw
     "publication.manage": Act("办理事后公开", (CLERK, HEAD)),

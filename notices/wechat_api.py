@@ -3,9 +3,11 @@
 access_token: one per account, and a fresh fetch invalidates the old one (DOMAIN.md §7), so every
 worker must share it: in Redis when REDIS_URL is set, else in this process's memory.
 """
+import threading
 import time
 
 from wechatpy import WeChatClient
+from wechatpy.exceptions import WeChatClientException
 from wechatpy.session.memorystorage import MemoryStorage
 from wechatpy.session.redisstorage import RedisStorage
 
@@ -22,6 +24,29 @@ class ConfiguredWeChatClient(WeChatClient):
     """
 
     REFRESH_MARGIN_SECONDS = 60  # what wechatpy's access_token property also treats as expired
+    # 40001 invalid credential, 40014 invalid token, 42001 token expired: fetch a new one, retry once.
+    TOKEN_ERRORS = {40001, 40014, 42001}
+    _retrying = threading.local()
+
+    def _handle_result(self, res, method=None, url=None, result_processor=None, **kwargs):
+        """wechatpy refetches the token on 40001/42001 and retries — but its fetch would find the very
+        token WeChat just refused still fresh in Redis and loop. So the refused token is dropped first
+        (only if it is still the stored one: another worker may have stored a new one since), and the
+        retry is made once: a second refusal is raised, and the outbox tries again later."""
+        result = res if isinstance(res, dict) else self._decode_result(res)
+        code = result.get("errcode") if isinstance(result, dict) else None
+        if code is None or int(code) not in self.TOKEN_ERRORS:
+            return super()._handle_result(res, method, url, result_processor, **kwargs)
+        if getattr(self._retrying, "active", False):
+            raise WeChatClientException(int(code), result.get("errmsg", ""), client=self)
+        used = (kwargs.get("params") or {}).get("access_token")
+        if used and self.session.get(self.access_token_key) == used:
+            self.session.delete(self.access_token_key)
+        self._retrying.active = True
+        try:
+            return super()._handle_result(result, method, url, result_processor, **kwargs)
+        finally:
+            self._retrying.active = False
 
     def fetch_access_token(self):
         storage = self.session
@@ -42,10 +67,16 @@ class ConfiguredWeChatClient(WeChatClient):
         )
 
 
+# Without Redis, one token store per process and API base: a client made for each pass of the clock
+# (every minute) then reuses the token instead of fetching one each time, which would invalidate the one
+# the previous client, or another part of this process, still holds.
+_memory = {}
+
+
 def session_storage(config):
     client = redis_client(config)
     if client is None:
-        return MemoryStorage()
+        return _memory.setdefault(config["wechat"]["api_base"], MemoryStorage())
     return RedisStorage(client, prefix=config["redis"].get("prefix") or "sanxiang")
 
 

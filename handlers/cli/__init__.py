@@ -1,7 +1,7 @@
 """The command line: one click command or group per area, each run inside the app (bot.py's FlaskGroup
 calls the app factory), all registered on bot.py's one group."""
-from handlers.cli import (answers, badges, cases, chat, complaints, disclosure, draws, ledger, ops, publication, review,
-                          server, staff, wechat)
+from handlers.cli import (answers, badges, cases, chat, complaints, disclosure, draws, ledger, notices, ops, outbox,
+                          publication, review, server, staff, wechat)
 
 COMMANDS = [
     server.serve_command, server.init_db_command, server.migrate_command,  # running the service
@@ -17,5 +17,7 @@ COMMANDS = [
     ops.clock_command, ops.scheduler_command, ops.backup_command, ops.restore_command,  # the clock, backups
     review.review_group,  # 重大执法决定法制审核
     answers.unanswered_command, answers.answers_group,  # 公众问答: the unanswered, the FAQ and synonyms
+    outbox.outbox_group,  # 消息发送: every message sent through WeChat
+    notices.jobs_command, notices.annual_report_command,  # the clock's jobs; 统计年报
     publication.mask_command, publication.due_date_command, publication.publication_group,  # 事后公开
 ]

@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 from handlers.cli.common import open_db, refuse
 from handlers.cli.staff import add_staff, list_staff, remove_staff
 from models.complaints import STATUSES, ComplaintError, Complaint, ComplaintEvent
+from models.outbox import Outbox
 from models.disclosure import Officer
 from models.staff import ROLES, NotAllowed, Staff
 from notices.outbox import drain_outbox
@@ -119,6 +120,9 @@ def _do(ticket, who, action, done):
     act(lambda: action(complaint, staff, dt.datetime.now(), config))
     click.echo(done(complaint))
     _drain(config)
+    rows = Outbox.with_key_prefix(f"status:{complaint.ticket}:")
+    if rows and rows[-1].created_at >= complaint.updated_at:  # this action told the complainant
+        click.echo(f"通知投诉人：{rows[-1].describe()}")
 
 
 def _drain(config):

@@ -1,6 +1,6 @@
 """The web channel: public pages and APIs, one blueprint per area, registered by `install(app)`."""
 from handlers.web import (badges, complaints, disclosure, draws, guard, health, layout, ledger, open311, publication,
-                          review)
+                          reports, review)
 
 
 def install(app):
@@ -14,4 +14,5 @@ def install(app):
     app.register_blueprint(draws.bp)  # 双随机、一公开: /draws/ plans, commitments, results, checker
     app.register_blueprint(health.bp)  # operations: /healthz for the monitor (deploy/)
     app.register_blueprint(review.bp)  # 法制审核: /review catalogue and flowchart
+    app.register_blueprint(reports.bp)  # 统计年报 /reports/annual/<year>, 公告 /announcements
     app.register_blueprint(publication.bp)  # 事后公开: /disclosures/ list, detail, feed, JSON, stats

@@ -15,8 +15,9 @@ from handlers.wechat.router import normalize, plain, read_only, router
 from models.complaints import (CLOSED, ComplaintError, Complaint, ComplaintDraft, DailyLimitReached,
                                Evidence, category_by, complaint_settings, rules_of)
 from models import cases
-from models.staff import Staff
+from models.staff import Staff, authorize
 from models.disclosure import Officer
+from models.outbox import Outbox
 from notices.wechat_api import make_client
 
 log = logging.getLogger(__name__)
@@ -469,15 +470,50 @@ def ticket_and_rest(rest):
     return complaint, more.strip()
 
 
+# Said when a citizen's notice was queued: WeChat has not accepted it yet (it is sent after this reply),
+# so nobody is told it was sent. "#查看" shows 已发送 once it was.
+TELLING = "正在通知投诉人，送达情况回复“#查看 {ticket}”可见。"
+
+
 @router.staff("待办", "#待办　待办投诉（按期限排序）", SECTION)
 @read_only
 def cmd_todo(ctx, staff, rest):
     todo = Complaint.todo(staff)
     limits = [case_limit_block(*row) for row in cases.todo(ctx.config, staff, ctx.now.date())]
-    if not todo and not limits:
+    failed = [failed_block(row) for row in Outbox.failed()] if staff.may("outbox.view") else []
+    if not todo and not limits and not failed:
         return "目前没有待办投诉，也没有在办案件的期限。"
     title = f"待办投诉{len(todo)}件、案件期限{len(limits)}项（按期限排序）："
-    return Paged(title, [todo_block(ctx, c) for c in todo] + limits)
+    if failed:
+        title = f"发送失败的通知{len(failed)}条（请重发或电话告知），" + title
+    return Paged(title, failed + [todo_block(ctx, c) for c in todo] + limits)
+
+
+def failed_block(row):
+    """A message WeChat never accepted (models/outbox.py): who it was for, what, why, how to retry."""
+    who = f"群发{len(row.recipients)}人" if row.kind == "mass" else (row.openid[:6] + "…")
+    text = row.text if len(row.text) <= 30 else row.text[:29] + "…"
+    return f"【发送失败】第{row.id}条　{row.key.split(':')[0]}　{who}\n{text}\n{row.describe()}"
+
+
+@router.staff("重发", "#重发 编号　重发发送失败的通知（见#待办）", SECTION)
+def cmd_resend(ctx, staff, rest):
+    authorize(staff, "outbox.retry")
+    number = plain(rest)
+    row = Outbox.get_or_none(Outbox.id == int(number)) if number.isdigit() and len(number) < 10 else None
+    if row is None or row.status != "发送失败":
+        raise ComplaintError("请回复“#重发 编号”，编号见“#待办”中的【发送失败】。")
+    row.retry(ctx.now, ctx.config)
+    ctx.push_after_reply = True
+    return f"第{row.id}条通知已重新排队发送，送达情况回复“#待办”或“#查看”可见。"
+
+
+def notices_line(complaint):
+    """What the complainant was told, as WeChat answered: 已发送 only once it accepted (models/outbox.py)."""
+    rows = [row for row in Outbox.with_key_prefix(f"status:{complaint.ticket}:")]
+    if not rows:
+        return ""
+    return "通知投诉人：" + "；".join(row.describe() for row in rows[-3:])
 
 
 def case_limit_block(case, limit, left):
@@ -515,6 +551,9 @@ def cmd_view(ctx, staff, rest):
         lines.append(f"承办人：{complaint.assignee.name}")
     lines.append("办理记录：" + "；".join(f"{e.at:%m-%d %H:%M} {e.actor} {e.action_name}"
                                        for e in complaint.events()[-6:]))
+    notices = notices_line(complaint)
+    if notices:
+        lines.append(notices)
     return "\n".join(lines)
 
 
@@ -524,7 +563,8 @@ def cmd_accept(ctx, staff, rest):
     complaint.accept(staff, ctx.now, ctx.config)
     ctx.push_after_reply = True
     steps = complaint.next_steps(staff, ("assign", "answer"))
-    return f"已受理 {complaint.ticket}，答复期限{complaint.answer_due:%Y年%m月%d日}。" + (f"下一步：{steps}。" if steps else "")
+    told = TELLING.format(ticket=complaint.ticket) if complaint.openid else ""
+    return f"已受理 {complaint.ticket}，答复期限{complaint.answer_due:%Y年%m月%d日}。{told}" + (f"下一步：{steps}。" if steps else "")
 
 
 @router.staff("不予受理", "#不予受理 编号 理由", SECTION)
@@ -532,7 +572,7 @@ def cmd_reject(ctx, staff, rest):
     complaint, reason = ticket_and_rest(rest)
     complaint.reject(staff, ctx.now, ctx.config, reason)
     ctx.push_after_reply = True
-    return f"已对 {complaint.ticket} 作出不予受理，理由已告知投诉人。"
+    return f"已对 {complaint.ticket} 作出不予受理。" + (TELLING.format(ticket=complaint.ticket) if complaint.openid else "")
 
 
 @router.staff("转办", "#转办 编号 证号　交执法人员承办", SECTION)
@@ -550,7 +590,7 @@ def cmd_answer(ctx, staff, rest):
     complaint.reply(staff, ctx.now, ctx.config, text)
     ctx.push_after_reply = True
     steps = complaint.next_steps(staff, ("close",))
-    return (f"已答复 {complaint.ticket}，答复已发送投诉人。"
+    return (f"已答复 {complaint.ticket}。" + (TELLING.format(ticket=complaint.ticket) if complaint.openid else "")
             + (f"下一步：{steps}。" if steps else "受理员将办结并回访。"))
 
 
@@ -559,7 +599,7 @@ def cmd_close(ctx, staff, rest):
     complaint, _ = ticket_and_rest(rest)
     complaint.close(staff, ctx.now, ctx.config)
     ctx.push_after_reply = True
-    return f"{complaint.ticket} 已办结。"
+    return f"{complaint.ticket} 已办结。" + (TELLING.format(ticket=complaint.ticket) if complaint.openid else "")
 
 
 @router.staff("回访", "#回访 编号 满意|基本满意|不满意", SECTION)

@@ -7,6 +7,7 @@ on the list gets the ordinary public answer (no hint that staff commands exist),
 import logging
 
 from handlers.wechat.router import normalize, router
+from models.announcements import AnnouncementError
 from models.cases import CaseError
 from models.complaints import ComplaintError
 from models.ledger import LedgerError
@@ -14,7 +15,7 @@ from models.staff import NotAllowed, Staff
 
 log = logging.getLogger(__name__)
 # Refusals of the rules: said back in Chinese; a refused command has written nothing.
-REFUSALS = (NotAllowed, ComplaintError, CaseError, LedgerError)
+REFUSALS = (NotAllowed, ComplaintError, CaseError, LedgerError, AnnouncementError)
 
 
 @router.keyword("#")

@@ -198,10 +198,12 @@ def test_outbox_row_is_claimed_by_one_sender(config, fake_wechat):
     Outbox.enqueue("k1", "o_nobody", "hello again", NOW)
     [row] = Outbox.select()
     assert row.claim(NOW) and not row.claim(NOW)
-    assert row.claim(NOW + dt.timedelta(minutes=5))  # a crashed sender's claim goes stale
-    row.mark(NOW, "failed", "no window")
-    assert drain_outbox(config) == 0  # never messaged us: no window, no template configured
-    assert Outbox.get_by_id(row.id).attempts == 3
+    assert row.claim(NOW + dt.timedelta(minutes=6))  # a crashed sender's claim goes stale
+    Outbox.update(claimed_at=None).execute()
+    # Never messaged us: no window, no template configured — kept for later, not given up.
+    assert drain_outbox(config, now=NOW + dt.timedelta(minutes=7)) == 0
+    row = Outbox.get_by_id(row.id)
+    assert row.attempts == 3 and row.status == "待发送" and row.next_attempt_at > NOW + dt.timedelta(minutes=7)
 
 
 def test_cli_staff_actions(app, config, monkeypatch, tmp_path):

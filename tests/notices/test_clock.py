@@ -49,3 +49,34 @@ def test_daily_tree_head_is_registered_at_the_configured_time(app, tmp_path):
     assert (tmp_path / "heads.txt").read_text().splitlines() == [head.feed_line()]
     with db.connection_context():
         assert [h.size for h in treehead.published_heads(config)] == [1]
+
+
+def test_each_run_is_recorded_and_bot_py_jobs_shows_next_last_and_failures(app, database_url, monkeypatch):
+    from click.testing import CliRunner
+
+    import bot
+    from models import db
+    from models.jobs import JobRun
+    from notices.clock import describe_schedule, heartbeat
+
+    config = app.config["SANXIANG"]
+
+    def drain_outbox(config):  # a job that fails, named as a real one
+        raise RuntimeError("微信接口无应答")
+
+    for _ in range(3):
+        run_job(heartbeat, config)
+    run_job(drain_outbox, config)
+    with db.connection_context():
+        assert JobRun.select().where(JobRun.job == "heartbeat").count() == 1  # successes: only the newest kept
+        [failed] = JobRun.select().where(JobRun.job == "drain_outbox")
+        assert not failed.ok and "微信接口无应答" in failed.error
+        rows = {row["job"]: row for row in describe_schedule(config)}
+    assert rows["heartbeat"]["last"].ok and rows["remind_deadlines"]["last"] is None
+    assert (rows["remind_deadlines"]["next"].hour, rows["remind_deadlines"]["next"].minute) == (8, 30)
+    assert rows["produce_annual_report"]["next"].month == 1 and rows["send_weekly_digest"]["next"].weekday() == 0
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    result = CliRunner().invoke(bot.cli, ["jobs"])
+    assert result.exit_code == 0, result.output
+    assert "心跳" in result.output and "成功" in result.output and "未运行过" in result.output
+    assert "最近的失败" in result.output and "微信接口无应答" in result.output
