@@ -17,9 +17,9 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from peewee import CharField, IntegerField, TextField
+from peewee import BigIntegerField, CharField, IntegerField, TextField
 
-from models import ledger
+from models import checkpoint, ledger
 from models.database import BaseModel
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,9 @@ class TreeHead(BaseModel):
     origin = CharField()
     signature = TextField()  # base64
     key_id = CharField()
+    # The same head as a C2SP tlog-checkpoint signed note (models/checkpoint.py), with the bureau's
+    # signature line; None for heads signed before migration 0014, which keep only the old format.
+    note = TextField(null=True)
 
     class Meta:
         table_name = "tree_head"
@@ -53,6 +56,23 @@ class TreeHead(BaseModel):
     @classmethod
     def latest(cls):
         return cls.select().order_by(cls.size.desc(), cls.id.desc()).first()
+
+
+class Cosignature(BaseModel):
+    """联署 — a witness's (the justice bureau's) C2SP tlog-cosignature line on one published checkpoint."""
+
+    size = IntegerField()
+    root = CharField()  # hex
+    origin = CharField()
+    witness = CharField()  # the witness key's name
+    key_id = CharField()  # hex, 4 bytes
+    timestamp = BigIntegerField()  # POSIX seconds, as cosigned
+    line = TextField()  # the signature line, as the witness returned it
+    received_at = CharField()
+
+    class Meta:
+        table_name = "cosignature"
+        indexes = ((("size", "id"), False),)
 
 
 def signed_message(origin, alg, size, root_hex, timestamp):
@@ -125,8 +145,11 @@ def sign_root(config, key, size, root_hex, at=None):
     timestamp = (at or ledger.now()).isoformat()
     origin = config["ledger"]["origin"]
     message = signed_message(origin, "sha256", size, root_hex, timestamp)
+    # Both formats: the old line for whoever keeps the old feed, the C2SP checkpoint for standard tools.
+    note = checkpoint.sign_note(checkpoint.checkpoint_text(origin, size, bytes.fromhex(root_hex)), origin, key)
     head = TreeHead.create(size=size, root=root_hex, alg="sha256", timestamp=timestamp, origin=origin,
-                           signature=base64.b64encode(key.sign(message)).decode(), key_id=key_id(key.public_key()))
+                           signature=base64.b64encode(key.sign(message)).decode(), key_id=key_id(key.public_key()),
+                           note=note)
     _append_to_feed_file(config, head)
     return head
 

@@ -90,6 +90,16 @@ def sign_command():
     click.echo(f"已签发树头：{head.size}条，根哈希 {head.root}，{head.timestamp}")
 
 
+@ledger_group.command("triggers")
+def triggers_command():
+    """Reinstall the append-only triggers (after `verify` named one missing or altered)."""
+    _config()
+    from models import ledger
+
+    ledger.install_append_only_triggers()
+    click.echo("已重新安装防删改触发器。请保留 verify 的报告，查明是谁删除或改动了它们。")
+
+
 @ledger_group.command("heads")
 def heads_command():
     """Print the heads feed."""
