@@ -5,8 +5,12 @@
 - /ledger/pubkey.pem   the bureau's Ed25519 public key
 - /ledger/proof/<n>.json        inclusion proof of a decision's entry (决定 / 不予处罚 only)
 - /ledger/consistency?first=&second=   consistency proof between two published sizes
+- /ledger/checkpoint    the newest head as a C2SP tlog-checkpoint, with the supervisor's cosignatures
+- /ledger/vkey          the bureau's key as a C2SP signed-note verifier key (and the witnesses' keys)
+- /ledger/verify_proof.py   the standalone verifier (standard library only) that the page explains
 """
 import json
+from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
@@ -57,6 +61,31 @@ def public_key():
     if key is None:
         return _text("本局尚未配置签名密钥，请稍后再试。\n", 503)
     return Response(treehead.public_key_pem(key), mimetype="application/x-pem-file")
+
+
+@bp.get("/checkpoint")
+def latest_checkpoint():
+    head = treehead.latest_checkpoint_head()
+    if head is None:
+        return _text("尚未发布 C2SP 检查点（每日发布），请稍后再试。\n", 404)
+    return _text(treehead.published_checkpoint(head))
+
+
+@bp.get("/vkey")
+def verifier_keys():
+    key = _public_key()
+    if key is None:
+        return _text("本局尚未配置签名密钥，请稍后再试。\n", 503)
+    lines = [str(treehead.log_verifier(_config(), key))]
+    lines += [str(w) for w in treehead.witnesses(_config())]
+    return _text("\n".join(lines) + "\n")
+
+
+@bp.get("/verify_proof.py")
+def verifier_script():
+    path = Path(current_app.root_path) / "tools" / "verify_proof.py"
+    return Response(path.read_bytes(), mimetype="text/x-python",
+                    headers={"Content-Disposition": "attachment; filename=verify_proof.py"})
 
 
 @bp.get("/proof/<int:seq>.json")
