@@ -502,12 +502,12 @@ def test_decision_proof_downloads_and_checks_with_the_stdlib_script(config, clie
     script = [sys.executable, "-I", str(ROOT / "tools" / "verify_proof.py"), "proof.json", "pub.pem"]
     ok = subprocess.run(script, cwd=tmp_path, capture_output=True, text=True)
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert "验证通过" in ok.stdout
+    assert "通过：该记录包含在本局签名发布的执法全过程记录中" in ok.stdout
     proof = json.loads(response.data)
     proof["entry"]["body"] = proof["entry"]["body"].replace("5000", "500")
     (tmp_path / "proof.json").write_text(json.dumps(proof, ensure_ascii=False))
     bad = subprocess.run(script, cwd=tmp_path, capture_output=True, text=True)
-    assert bad.returncode == 1 and "验证失败" in bad.stdout
+    assert bad.returncode == 1 and "未通过" in bad.stdout
 
 
 def test_consistency_route(config, client):
