@@ -16,6 +16,7 @@ from peewee import CharField, DateTimeField, IntegerField, TextField, fn
 from models import laws
 from models.catalogue import ImportRefused, RowError, duplicate_errors, refuse_unless_valid
 from models.database import BaseModel, db
+from models.masking import star
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 FAQ_PATH = DATA / "faq.yaml"
@@ -87,7 +88,9 @@ LONG_NUMBER = re.compile(r"\d{7,}[\dXx]?")
 
 
 def mask_numbers(text):
-    return LONG_NUMBER.sub(lambda m: m.group()[:3] + "*" * (len(m.group()) - 3), text)
+    """Any long number hidden the way models/masking.py hides one: a question is not a decision, so every
+    run of digits counts (no amount or article number needs to survive in the unanswered list)."""
+    return LONG_NUMBER.sub(lambda m: star(m.group()), text)
 
 
 # -- the files and the checks ---------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The command line: one click command or group per area, each run inside the app (bot.py's FlaskGroup
 calls the app factory), all registered on bot.py's one group."""
-from handlers.cli import answers, badges, cases, chat, complaints, disclosure, draws, ledger, ops, review, server, staff, wechat, witness
+from handlers.cli import (answers, badges, cases, chat, complaints, disclosure, draws, ledger, ops, publication, review,
+                          server, staff, wechat, witness)
 
 COMMANDS = [
     server.serve_command, server.init_db_command, server.migrate_command,  # running the service
@@ -17,4 +18,5 @@ COMMANDS = [
     ops.clock_command, ops.backup_command, ops.restore_command,  # production: the clock, backups
     review.review_group,  # 重大执法决定法制审核
     answers.unanswered_command, answers.answers_group,  # 公众问答: the unanswered, the FAQ and synonyms
+    publication.mask_command,  # 事后公开: de-identification of decision texts
 ]
