@@ -7,6 +7,7 @@
   heads signed before this keep only their old-format signature, which stays verifiable.
 - cosignature: the supervisor's (witness) C2SP tlog-cosignature lines on published checkpoints,
   append-only like the other log tables.
+- complaint.media_url, address_id, open311_token: Open311 GeoReport v2 fields kept as their own columns.
 Self-contained on purpose: later changes to models/ never change what this migration builds."""
 import peewee as pw
 from peewee import BigIntegerField, CharField, IntegerField, Model, TextField
@@ -57,10 +58,20 @@ def up(migrator, db):
     if "note" not in columns:
         migrator.migrate(migrator.add_column("tree_head", "note", TextField(null=True)))
     db.create_tables([Cosignature])
+    complaint_columns = {c.name for c in db.get_columns("complaint")}
+    for name, column in (("media_url", CharField(null=True, max_length=2000)),
+                         ("address_id", CharField(null=True, max_length=200)),
+                         ("open311_token", CharField(null=True, max_length=64))):
+        if name not in complaint_columns:
+            migrator.migrate(migrator.add_column("complaint", name, column))
+    migrator.migrate(migrator.add_index("complaint", ("open311_token",), True))
     install_append_only_triggers(db, "cosignature")
 
 
 def down(migrator, db):
+    migrator.migrate(migrator.drop_index("complaint", "complaint_open311_token"))
+    for name in ("media_url", "address_id", "open311_token"):
+        migrator.migrate(migrator.drop_column("complaint", name))
     db.execute_sql("DROP TABLE IF EXISTS cosignature")
     migrator.migrate(migrator.drop_column("tree_head", "note"))
     db.execute_sql("DELETE FROM ledger_node WHERE level = 0")
