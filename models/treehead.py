@@ -270,7 +270,10 @@ def published_heads(config, extra_files=()):
                 heads += parse_feed(text, str(path), config["ledger"]["origin"])
     unique = {}
     for head in heads:
-        unique.setdefault((head.size, head.root, head.timestamp, head.signature, head.note), head)
+        # The feed's line and the table's row are one head; keep the copy that carries the checkpoint.
+        key = (head.size, head.root, head.timestamp, head.signature) if head.signature else (head.size, head.note)
+        if key not in unique or (head.note and not unique[key].note):
+            unique[key] = head
     return sorted(unique.values(), key=lambda h: (h.size, h.timestamp))
 
 

@@ -224,3 +224,27 @@ def test_pure_python_ed25519_agrees_with_cryptography():
     assert script.ed25519_verify(public, b"", signature)
     assert not script.ed25519_verify(public, b"", signature[:32] + (int.from_bytes(signature[32:], "little")
                                                                      + script.Q).to_bytes(32, "little"))  # s >= L
+
+
+def test_verify_names_an_index_edit_and_a_dropped_trigger_on_either_database(config):
+    """The stricter verify on SQLite and PostgreSQL alike (the file-level tests in test_cases are SQLite's)."""
+    from models import Officer, Staff, cases
+    from models.database import is_sqlite
+
+    Staff.add(None, "白斯琴", "法制审核员", Officer.by_cert_no("15052501003"))
+    case = cases.open_case(config, party={"kind": "法人或其他组织", "name": "奈曼旗星空网吧"}, handlers=["15052501001", "15052501002"],
+                           by="15052501001", data={"item_code": "CF-002", "source": "投诉举报", "facts": "群众举报",
+                                                   "approver": "局长 张某"})
+    key = treehead.load_private_key(config, create=True).public_key()
+    assert verify_log(treehead.published_heads(config), key).ok
+    if is_sqlite():
+        db.execute_sql("DROP TRIGGER enforcement_case_no_update")
+        name = "enforcement_case_no_update"
+    else:
+        db.execute_sql("DROP TRIGGER enforcement_case_no_change ON enforcement_case")
+        name = "enforcement_case_no_change"
+    db.execute_sql(f"UPDATE enforcement_case SET party_name = {db.param} WHERE number = {db.param}", ("张三", case.number))
+    messages = [p.message for p in verify_log(treehead.published_heads(config), key).problems]
+    assert any(f"缺少防删改触发器 {name}" in m for m in messages), messages
+    assert any("当事人名称“张三”与第0条立案记录“奈曼旗星空网吧”不符" in m for m in messages), messages
+    assert cases.Case.by_number(case.number).file().party_name == "奈曼旗星空网吧"
