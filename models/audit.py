@@ -30,6 +30,7 @@ from models.database import db, is_sqlite
 
 SEQ_MARK = b',"seq":'
 HEX64 = re.compile(r"[0-9a-f]{64}")
+HASH_MISMATCH = "：内容被改动。"
 
 
 @dataclass
@@ -185,8 +186,10 @@ def _row_problems(report, seq, expected, body, leaf, stored):
     claimed = body_seq(body) if isinstance(body, bytes) else None
     if claimed != seq:
         report.problems.append(Problem(seq, f"第{seq}条位置上的记录内容自称第{claimed}条：记录被调换或移动。"))
-    if _as_bytes(stored) != leaf:
-        report.problems.append(Problem(seq, f"第{seq}条记录内容与记录时的哈希不符：内容被改动。"))
+    if _as_bytes(stored) is None:
+        report.problems.append(Problem(seq, f"第{seq}条记录的哈希列不是字节串（存成了{type(stored).__name__}）：记录被改动。"))
+    elif _as_bytes(stored) != leaf:
+        report.problems.append(Problem(seq, f"第{seq}条记录内容与记录时的哈希不符{HASH_MISMATCH}"))
 
 
 def check_heads(hashes, heads, public_key, report):
@@ -248,13 +251,17 @@ def check_witnesses(hashes, report, start=0):
     """Hold each recomputed leaf hash against the copy written with it in ledger_node (level 0): an entry
     whose bytes and hash column were both rewritten is named at its own index. Entries written around
     `append` (bulk loads) have no copy until complete_nodes(); they are bounded by the heads alone."""
-    named = {p.seq for p in report.problems if p.exact}
+    named = {p.seq: p for p in report.problems if p.exact and p.message.endswith(HASH_MISMATCH)}
+    exact = {p.seq for p in report.problems if p.exact}
     rows = db.execute_sql(f"SELECT idx, hash FROM ledger_node WHERE level = 0 AND idx >= {db.param} ORDER BY idx", (start,))
     total = start + len(hashes)
     for idx, value in rows:
         if not isinstance(idx, int) or not start <= idx < total:
             continue  # a copy past the log's end: the missing entries are reported by the heads and the scan
-        if _as_bytes(value) != hashes[idx - start] and idx not in named:
+        if idx in named and _as_bytes(value) == hashes[idx - start]:
+            # The bytes still hash to what was recorded: only the hash column was changed.
+            named[idx].message = f"第{idx}条记录的哈希列被改动（记录内容未变，与写入时另存的哈希副本一致）。"
+        elif _as_bytes(value) != hashes[idx - start] and idx not in exact:
             report.problems.append(Problem(idx, f"第{idx}条记录内容与记录时的哈希不符：内容被改动，且哈希列也被改写以作掩盖"
                                                 f"（与写入时另存的哈希副本不符）。"))
 

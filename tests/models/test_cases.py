@@ -357,6 +357,15 @@ def test_a_forged_hash_column_still_fails_against_the_head(signed_copy, tmp_path
     assert "哈希列也被改写" in result.stderr
 
 
+def test_a_forged_hash_column_alone_is_told_apart_from_changed_content(signed_copy, tmp_path):
+    conn, _, copy_config = signed_copy
+    conn.execute("UPDATE ledger_entry SET leaf_hash = zeroblob(32) WHERE seq = 3")
+    conn.commit()
+    result = run_verify(copy_config, tmp_path)
+    assert result.returncode == 1
+    assert "第3条记录的哈希列被改动（记录内容未变" in result.stderr and "第3条记录内容与" not in result.stderr
+
+
 def test_missing_triggers_are_named(signed_copy, tmp_path):
     conn, _, copy_config = signed_copy
     result = run_verify(copy_config, tmp_path, restore_triggers=False)
