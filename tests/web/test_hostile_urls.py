@@ -15,10 +15,14 @@ PATHS = ["/", "/subject", "/items", "/inspections", "/officers", "/flows", "/bas
          "/complaints/new", "/complaints/status", "/open311/v2/services.json", "/open311/v2/requests.json",
          "/open311/v2/requests/{x}.json", "/ledger/", "/ledger/heads.txt", "/ledger/pubkey.pem",
          "/ledger/proof/{x}.json", "/ledger/consistency", "/v/{x}", "/v-photo/{x}", "/staff/badges", "/{x}",
-         "/draws/", "/draws/{x}", "/draws/{x}/result.json", "/draws/1/{x}.json", "/draws/{x}/commitment-proof.json"]
+         "/draws/", "/draws/{x}", "/draws/{x}/result.json", "/draws/1/{x}.json", "/draws/{x}/commitment-proof.json",
+         "/open311/v2/requests/{x}.xml", "/open311/v2/services/{x}.xml", "/open311/v2/services/{x}.json",
+         "/open311/v2/tokens/{x}.json", "/open311/v2/discovery.{x}", "/open311/v2/requests.xml",
+         "/ledger/checkpoint", "/ledger/vkey", "/ledger/verify_proof.py"]
 KEYS = ["q", "page", "first", "second", "api_key", "status", "service_code", "start_date", "end_date", "lat",
         "long", "ticket", "code", "next", "large", "days", "officer", "category", "content", "form_token",
-        "service_request_id", "description", "address_string", "email", "csrf_token"]
+        "service_request_id", "description", "address_string", "email", "csrf_token", "jurisdiction_id",
+        "address_id", "media_url"]
 
 weird = st.one_of(
     st.text(max_size=30),
