@@ -248,3 +248,20 @@ def test_verify_names_an_index_edit_and_a_dropped_trigger_on_either_database(con
     assert any(f"缺少防删改触发器 {name}" in m for m in messages), messages
     assert any("当事人名称“张三”与第0条立案记录“奈曼旗星空网吧”不符" in m for m in messages), messages
     assert cases.Case.by_number(case.number).file().party_name == "奈曼旗星空网吧"
+
+
+def test_an_entry_no_head_covers_yet_is_still_named_when_rewritten_with_its_hash(config):
+    from models.database import is_sqlite
+
+    grow(3)
+    publish_tree_head(config)
+    grow(2)
+    if is_sqlite():
+        db.execute_sql("DROP TRIGGER ledger_entry_no_update")
+    else:
+        db.execute_sql("DROP TRIGGER ledger_entry_no_change ON ledger_entry")
+    body = bytes(ledger.LedgerEntry.by_seq(4).body).replace(b'"i":1', b'"i":7')
+    db.execute_sql(f"UPDATE ledger_entry SET body = {db.param}, leaf_hash = {db.param} WHERE seq = 4",
+                   (body, merkle.leaf_hash(body)))
+    report = verify_log(treehead.published_heads(config), treehead.load_public_key(config), derived=False)
+    assert report.first_bad_entry() == 4 and "哈希列也被改写" in report.problems[0].message
