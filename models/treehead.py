@@ -392,8 +392,13 @@ def inclusion_proof_document(config, seq, head=None):
     entry = ledger.LedgerEntry.by_seq(seq)
     if entry is None:
         return None
-    head = head or (TreeHead.select().where(TreeHead.size > entry.seq)
-                    .order_by(TreeHead.size.desc(), TreeHead.id.desc()).first())
+    # The newest head the supervisor has cosigned, when one covers the entry (a head signed tonight is
+    # cosigned tomorrow); else the newest head.
+    cosigned = (TreeHead.select().join(Cosignature, on=((Cosignature.size == TreeHead.size) & (Cosignature.root == TreeHead.root)))
+                .where((TreeHead.size > entry.seq) & TreeHead.note.is_null(False))
+                .order_by(TreeHead.size.desc(), TreeHead.id.desc()).first())
+    head = head or cosigned or (TreeHead.select().where(TreeHead.size > entry.seq)
+                                .order_by(TreeHead.size.desc(), TreeHead.id.desc()).first())
     if head is None:
         return None
     try:

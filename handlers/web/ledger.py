@@ -14,7 +14,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
-from models import treehead
+from models import checkpoint, treehead
 from models.ledger import LedgerEntry
 
 bp = Blueprint("ledger", __name__, url_prefix="/ledger")
@@ -77,7 +77,10 @@ def verifier_keys():
     if key is None:
         return _text("本局尚未配置签名密钥，请稍后再试。\n", 503)
     lines = [str(treehead.log_verifier(_config(), key))]
-    lines += [str(w) for w in treehead.witnesses(_config())]
+    try:
+        lines += [str(w) for w in treehead.witnesses(_config())]
+    except checkpoint.NoteError as exc:
+        current_app.logger.error("ledger.witnesses is misconfigured: %s", exc)
     return _text("\n".join(lines) + "\n")
 
 
