@@ -134,6 +134,25 @@ class Case(BaseModel):
         opening = self.opening()
         return list(opening.content["data"].get("handlers", [])) if opening else []
 
+    @property
+    def party(self):
+        """当事人 as the 立案 entry records it — what staff and documents are shown. The index columns
+        (party_name, party_kind) are lookup copies that `verify` holds against the log (issue 16)."""
+        opening = self.opening()
+        try:
+            party = opening.content["data"].get("party") if opening else None
+        except (TypeError, ValueError, KeyError, AttributeError):
+            party = None
+        return party if isinstance(party, dict) else {"name": self.party_name, "kind": self.party_kind}
+
+    @property
+    def recorded_party_name(self):
+        return str(self.party.get("name", ""))
+
+    @property
+    def recorded_party_kind(self):
+        return str(self.party.get("kind", ""))
+
     @classmethod
     def by_number(cls, number):
         return cls.get_or_none(cls.number == (number or "").strip())

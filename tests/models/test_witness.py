@@ -154,6 +154,15 @@ def test_witness_command_over_http_then_publish_and_verify_reports_the_age(confi
     assert latest.size == 7 and [(name, age // 3600) for name, _, age in found] == [(WITNESS, 3)]
     with pytest.raises(checkpoint.NoteError, match="没有发布过"):
         treehead.add_cosignatures(config, (tmp_path / "cosigned.txt").read_text(encoding="utf-8").replace("\n7\n", "\n6\n"))
+    # `bot.py verify` says so too (the app reads config.yaml: point it at one naming this witness).
+    import yaml
+
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setattr(settings, "DEFAULT_CONFIG_PATH", tmp_path / "config.yaml")
+    db.close()
+    said = runner.invoke(bot.cli, ["verify", "--no-files"])
+    assert said.exit_code == 0, said.output
+    assert f"最新检查点（7条）已由监督机关 {WITNESS} 联署" in said.output and "核验通过" in said.output
 
 
 def test_the_standalone_script_checks_checkpoint_cosignature_and_a_kept_checkpoint(config, client, tmp_path, witness_key):
