@@ -54,7 +54,7 @@ def keygen_command(key_path, name):
 
 
 @witness_group.command("cosign")
-@click.option("--log", "log_url", required=True, help="The log's base URL (…/ledger) or a folder holding 'checkpoint'.")
+@click.option("--log", "log_url", required=True, help="The log's base URL, e.g. https://…/ledger")
 @click.option("--log-vkey", required=True, help="The bureau's verifier key, from …/ledger/vkey (first line).")
 @click.option("--key", "key_path", required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--name", required=True, help="The witness's name (as in keygen).")
