@@ -11,7 +11,8 @@ here so that the command line, WeChat staff commands and the web all obey them:
   role that may record on any case (models/staff.py: 负责人; only a 法制审核员 outside the case for 审核);
 - 重大执法决定法制审核 (models/review.py): no decision on a major case without a passed review;
 - procedure limits: no date in the future, no decision inside the 陈述申辩/听证 period, 90 days from
-  立案 unless extended, hearing notice 7 working days ahead and a host who did not investigate,
+  立案 unless extended, a party's timely 听证申请 holds the decision until the hearing is held as notified,
+  hearing notice 7 working days ahead and a host who did not investigate,
   当场处罚 only within 第五十一条; `deadlines` lists the running limits for `#待办` and reminders.
 """
 import datetime as dt
@@ -30,7 +31,7 @@ from models.workdays import working_calendar
 INVESTIGATION = ("现场检查", "随机抽查", "调查取证", "证据保全", "行政强制")
 REVIEW_STEPS = ("拟决定", "提请审核", "审核", "审核异议", "集体讨论")
 STEPS = ("立案",) + INVESTIGATION + ("责令改正", "保全处理", "回避", "延期") + REVIEW_STEPS + (
-    "告知", "陈述申辩", "听证", "决定", "不予处罚", "当场处罚", "送达", "执行", "结案", "撤案")
+    "告知", "陈述申辩", "听证申请", "听证通知", "听证", "决定", "不予处罚", "当场处罚", "送达", "执行", "结案", "撤案")
 DECISIONS = ("决定", "不予处罚", "当场处罚")
 ENDINGS = ("结案", "撤案")
 ONCE = ("立案", "决定", "不予处罚", "当场处罚", "结案", "撤案")
@@ -61,8 +62,12 @@ FIELDS = {
              ("conclusion", "讨论结论")],
     "告知": [("notice_no", "告知书文号"), ("facts", "违法事实"), ("basis", "处罚依据"), ("proposed", "拟作出的处罚"),
            ("served_on", "告知书送达日期")],
-    "听证": [("requested_on", "申请日期"), ("notified_on", "通知日期"), ("held_on", "举行日期"), ("host", "主持人"),
-           ("summary", "听证情况")],
+    "听证申请": [("requested_on", "申请日期"), ("method", "申请方式")],
+    # 听证通知 is recorded when it is sent, with the hearing still ahead: its date is `scheduled_on`, not a
+    # PAST_DATES key; 听证 records the hearing once held.
+    "听证通知": [("notice_no", "通知书文号"), ("notified_on", "通知日期"), ("scheduled_on", "听证日期"),
+             ("place", "听证地点"), ("host", "主持人")],
+    "听证": [("held_on", "举行日期"), ("host", "主持人"), ("summary", "听证情况")],
     "决定": [("decision_no", "决定书文号"), ("facts", "违法事实"), ("evidence", "证据"), ("basis", "处罚依据"),
            ("penalty", "处罚内容"), ("fine_yuan", "罚款金额（元）"), ("statement", "陈述申辩及采纳情况"),
            ("decided_on", "决定日期")],
@@ -282,7 +287,7 @@ class CaseFile:
 
 def status_of(done):
     """A case's status from the steps recorded (in order): the furthest ending or stage reached."""
-    for ending in ("撤案", "结案", "执行", "送达", "当场处罚", "不予处罚", "决定", "听证", "告知", "集体讨论", "审核异议",
+    for ending in ("撤案", "结案", "执行", "送达", "当场处罚", "不予处罚", "决定", "听证", "听证通知", "听证申请", "告知", "集体讨论", "审核异议",
                    "审核", "提请审核", "拟决定"):
         if ending in done:
             return ending
@@ -302,7 +307,7 @@ def check_order(config, file, step, data, probe=False):
     if step in ONCE and step in done:
         raise CaseError(f"该案件已有“{step}”记录，不能重复；如记录有误，请登记更正。")
     decided = [d for d in DECISIONS if d in done]
-    if step in INVESTIGATION + REVIEW_STEPS + ("告知", "听证", "撤案", "延期") + DECISIONS and decided:
+    if step in INVESTIGATION + REVIEW_STEPS + ("告知", "听证申请", "听证通知", "听证", "撤案", "延期") + DECISIONS and decided:
         raise CaseError(f"该案件已作出{decided[0]}，不能再记录“{step}”。")
     # The review's steps follow models/review.py WORKFLOW, the table the published flowchart is drawn from.
     needs = {name: ((lambda after=spec["after"]: any(s in done for s in after)), spec["refusal"])
@@ -310,7 +315,9 @@ def check_order(config, file, step, data, probe=False):
     needs.update({
         "保全处理": (lambda: "证据保全" in done or "行政强制" in done, "尚无证据保全或查封、扣押记录。"),
         "告知": (lambda: "拟决定" in done, "告知前须有拟决定（拟处理意见）：告知的是拟作出的处罚。"),
-        "听证": (lambda: "告知" in done, "听证须在事先告知之后（当事人收到告知书后提出申请）。"),
+        "听证申请": (lambda: "告知" in done, "听证申请须在事先告知之后（当事人收到告知书后提出）。"),
+        "听证通知": (lambda: "听证申请" in done, "发出听证通知前须登记当事人的听证申请（《行政处罚法》第六十四条第（一）项）。"),
+        "听证": (lambda: "听证通知" in done, "举行听证前须登记听证通知（《行政处罚法》第六十四条第（二）项：举行听证的七日前通知当事人）。"),
         "陈述申辩": (lambda: "告知" in done, "陈述申辩须在事先告知之后。"),
         "不予处罚": (lambda: "拟决定" in done, "作出不予处罚决定前须有拟决定（拟处理意见）。"),
         "当场处罚": (lambda: not any(s in done for s in REVIEW_STEPS + ("告知",)),
@@ -328,9 +335,11 @@ def check_order(config, file, step, data, probe=False):
 
 def _check_statement_period(config, file, data):
     """陈述、申辩和听证申请期: no decision within N working days of serving the notice, unless the party
-    waived it in writing or a hearing was held (行政处罚法 第六十四条; 第八十五条 makes these days working days)."""
+    waived it in writing or a hearing was held (行政处罚法 第六十四条; 第八十五条 makes these days working days);
+    and none while a hearing the party asked for in time has not been held."""
     days = config["cases"]["statement_period_working_days"]
     _, notice = file.last("告知")
+    _check_hearing_held(file, data)
     if data.get("party_waived") or "听证" in file.done():
         return
     served = _date(notice.get("served_on"), "告知书送达日期")
@@ -368,8 +377,10 @@ def check_step(config, file, step, data, actor, at):
         raise CaseError(str(exc)) from None
     if step == "告知":
         data["hearing_right"] = hearing_right(config, file)
-    checks = {"决定": _check_decision_limits, "听证": _check_hearing, "当场处罚": _check_on_the_spot,
-              "延期": _check_extension, "保全处理": _check_disposal}
+    if step == "延期":
+        _check_extension(config, file, data, on)
+    checks = {"决定": _check_decision_limits, "听证申请": _check_hearing_request, "听证通知": _check_hearing_notice,
+              "听证": _check_hearing, "当场处罚": _check_on_the_spot, "保全处理": _check_disposal}
     if step in checks:
         checks[step](config, file, data)
 
@@ -392,10 +403,26 @@ def limits(config):
 def decision_due(config, file):
     """第六十条: 90 days from 立案, plus each approved 延期 recorded before the limit it extends."""
     due = dt.date.fromisoformat(file.opened_on) + dt.timedelta(days=limits(config)["decision_days"])
+    return _extended(file, due, None)
+
+
+def seizure_due(config, file, seq):
+    """《行政强制法》第二十五条: 30 days from the 查封、扣押 entry, plus its approved extensions."""
+    on = dt.date.fromisoformat(file.contents[seq]["at"][:10])
+    return _extended(file, on + dt.timedelta(days=limits(config)["seizure_days"]), seq)
+
+
+def _extended(file, due, measure_seq):
+    """`due` moved by each 延期 for `measure_seq` (None: the 90-day limit) recorded on or before the limit."""
     for seq, step, data in file.steps():
-        if step == "延期" and dt.date.fromisoformat(file.contents[seq]["at"][:10]) <= due:
+        if step == "延期" and data.get("measure_seq") == measure_seq \
+                and dt.date.fromisoformat(file.contents[seq]["at"][:10]) <= due:
             due += dt.timedelta(days=int(data["extend_days"]))
     return due
+
+
+def is_seizure(config, step, data):
+    return step in ("行政强制", "证据保全") and any(m in str(data.get("measure", "")) for m in limits(config)["seizure_measures"])
 
 
 def _party(file):
@@ -421,18 +448,80 @@ def _check_decision_limits(config, file, data):
         raise CaseError("决定书须载明当事人的地址（《行政处罚法》第五十九条第一款第（一）项），请补写 当事人地址=…。")
 
 
-def _check_hearing(config, file, data):
-    """第六十四条: notice at least N working days before; a host who did not investigate the case."""
-    notified, held = _date(data["notified_on"], "通知日期"), _date(data["held_on"], "举行日期")
+def pending_hearing(file):
+    """(seq, data) of a hearing request made in time that no hearing has answered yet, or (None, None)."""
+    r_seq, request = file.last("听证申请")
+    if request is None or request.get("late") or request.get("withdrawn"):
+        return None, None
+    h_seq, _ = file.last("听证")
+    return (None, None) if h_seq is not None and h_seq > r_seq else (r_seq, request)
+
+
+def _check_hearing_held(file, data):
+    """第六十三条、第六十四条: a party who asked for a hearing in time is heard before the decision; a decision
+    dated before the hearing is refused too."""
+    r_seq, request = pending_hearing(file)
+    if request is not None and not data.get("hearing_withdrawn"):
+        raise CaseError(f"当事人已于{request['requested_on']}申请听证（第{r_seq}条），须先举行听证（通知当事人、非本案调查人员"
+                        "主持、制作听证笔录），听证结束后才能作出决定（《行政处罚法》第六十四条、第六十五条）。"
+                        "当事人撤回申请的，请在决定中注明 撤回听证申请=是。")
+    _, hearing = file.last("听证")
+    if hearing and _date(data.get("decided_on"), "决定日期") < _date(hearing["held_on"], "举行日期"):
+        raise CaseError(f"决定日期早于听证举行日期（{hearing['held_on']}）：听证结束后才能作出决定（《行政处罚法》第六十五条）。")
+
+
+def _check_hearing_request(config, file, data):
+    """听证申请 (第六十三条、第六十四条第（一）项): only where the notice gave the right; within N working days of
+    the notice, otherwise recorded as late (the bureau need not hold it, and the decision is not held)."""
+    n_seq, notice = file.last("告知")
+    if not notice.get("hearing_right"):
+        raise CaseError("本案拟作出的处罚不属于《行政处罚法》第六十三条规定的听证范围（告知书未告知听证权利），"
+                        "当事人的意见请按陈述申辩记录。")
+    served, requested = _date(notice["served_on"], "告知书送达日期"), _date(data["requested_on"], "申请日期")
+    if requested < served:
+        raise CaseError(f"申请日期{requested}早于告知书送达日期{served}，请核对。")
+    days = config["cases"]["statement_period_working_days"]
+    if working_calendar(config).workdays_between(served, requested)[0] > days:
+        data["late"] = True
+    data["notice_seq"] = n_seq
+
+
+def _check_hearing_notice(config, file, data):
+    """第六十四条第（二）项、第（四）项: the notice reaches the party N working days before the hearing, which a
+    host who did not investigate the case chairs; a hearing moved to another day needs a new notice."""
+    r_seq, request = file.last("听证申请")
+    data["request_seq"], data["requested_on"] = r_seq, request["requested_on"]
+    notified, scheduled = _date(data["notified_on"], "通知日期"), _date(data["scheduled_on"], "听证日期")
+    if notified < _date(request["requested_on"], "申请日期"):
+        raise CaseError(f"通知日期{notified}早于当事人申请听证的日期{request['requested_on']}，请核对。")
     days = limits(config)["hearing_notice_working_days"]
-    if working_calendar(config).workdays_between(notified, held)[0] < days:
+    if working_calendar(config).workdays_between(notified, scheduled)[0] < days:
         raise CaseError(f"听证通知须在举行听证的{days}个工作日前送达当事人（《行政处罚法》第六十四条第（二）项），"
-                        f"{notified}通知、{held}举行不足{days}个工作日。")
+                        f"{notified}通知、{scheduled}举行不足{days}个工作日。")
+    _check_host(file, data["host"])
+
+
+def _check_hearing(config, file, data):
+    """听证 as held: on the day and with the host the notice gave (a new day or host needs a new notice)."""
+    n_seq, notice = file.last("听证通知")
+    held = _date(data["held_on"], "举行日期")
+    if held != _date(notice["scheduled_on"], "听证日期"):
+        raise CaseError(f"听证通知（第{n_seq}条）定于{notice['scheduled_on']}举行；改期的，须重新通知当事人"
+                        f"（再记录一次听证通知，至少提前{limits(config)['hearing_notice_working_days']}个工作日）。")
+    if str(data["host"]).strip() != str(notice["host"]).strip():
+        raise CaseError(f"听证通知写明的主持人是{notice['host']}；更换主持人的，请先记录新的听证通知。")
+    _check_host(file, data["host"])
+    data.update(notice_seq=n_seq, notified_on=notice["notified_on"], request_seq=notice.get("request_seq"),
+                requested_on=notice.get("requested_on"))
+
+
+def _check_host(file, host):
+    """第六十四条第（四）项: 听证由行政机关指定的非本案调查人员主持."""
     investigators = set(file.case.handlers())
     for _, step, step_data in file.steps():
         if step in INVESTIGATION:
             investigators |= set(step_data.get("officers") or [])
-    host = str(data["host"]).strip()
+    host = str(host).strip()
     names = {o.name for o in Officer.select().where(Officer.cert_no.in_(list(investigators)))}
     if host in investigators or any(name and name in host for name in names):
         raise CaseError("听证主持人须由非本案调查人员担任（《行政处罚法》第六十四条第（四）项），请另行指定主持人。")
@@ -455,7 +544,8 @@ def _check_on_the_spot(config, file, data):
     data["fine_yuan"] = fine
 
 
-def _check_extension(config, file, data):
+def _check_extension(config, file, data, on):
+    """延期 of the 90-day limit, or (with measure_seq) of a 查封、扣押 (≤30 days in all): before the limit passes."""
     try:
         days = int(data["extend_days"])
     except (TypeError, ValueError):
@@ -463,7 +553,25 @@ def _check_extension(config, file, data):
     if days <= 0:
         raise CaseError("延长天数须大于0。")
     data["extend_days"] = days
-    data["previous_due"] = decision_due(config, file).isoformat()
+    if data.get("measure_seq") in (None, ""):
+        data.pop("measure_seq", None)
+        due, what = decision_due(config, file), f"立案之日起{limits(config)['decision_days']}日的办案期限"
+    else:
+        seq = review._yuan(data["measure_seq"])
+        target = file.contents.get(seq)
+        if not target or target["kind"] != "step" or not is_seizure(config, target["step"], target["data"]):
+            raise CaseError(f"第{data['measure_seq']}条不是本案的查封、扣押记录；先行登记保存不能延期（《行政处罚法》第五十六条）。")
+        if any(d.get("measure_seq") == seq for _, s, d in file.steps() if s == "保全处理"):
+            raise CaseError(f"第{seq}条查封、扣押已作出处理决定，不能再延期。")
+        data["measure_seq"] = seq
+        used = sum(int(d["extend_days"]) for _, s, d in file.steps() if s == "延期" and d.get("measure_seq") == seq)
+        most = limits(config)["seizure_extension_max_days"]
+        if used + days > most:
+            raise CaseError(f"查封、扣押的延长期限合计不得超过{most}日（《行政强制法》第二十五条第一款），已延长{used}日。")
+        due, what = seizure_due(config, file, seq), f"第{seq}条查封、扣押的期限"
+    if on > due:
+        raise CaseError(f"{what}已于{due}届满，届满后不能再延期；请写明超期理由并尽快作出处理。")
+    data["previous_due"] = due.isoformat()
 
 
 def _check_disposal(config, file, data):
@@ -505,9 +613,25 @@ def deadlines(config, file):
             due = calendar.add_workdays(on, lim["preservation_working_days"])
             result.append(Limit(f"对先行登记保存的证据作出处理决定（第{seq}条）", due.due, "《行政处罚法》第五十六条", seq,
                                 due.provisional))
-        elif step in ("行政强制", "证据保全") and any(m in str(data.get("measure", "")) for m in lim["seizure_measures"]):
-            result.append(Limit(f"查封、扣押期限届满前作出处理决定（第{seq}条）", on + dt.timedelta(days=lim["seizure_days"]),
+        elif is_seizure(config, step, data):
+            result.append(Limit(f"查封、扣押期限届满前作出处理决定（第{seq}条）", seizure_due(config, file, seq),
                                 "《行政强制法》第二十五条", seq))
+    d_seq, decision = file.last("决定")
+    if decision is not None and "送达" not in done:
+        due = calendar.add_workdays(_date(decision["decided_on"], "决定日期"), lim["service_working_days"])
+        result.append(Limit("送达行政处罚决定书", due.due, "《行政处罚法》第六十一条", d_seq, due.provisional))
+    r_seq, request = pending_hearing(file)
+    if request is not None and not any(d in done for d in DECISIONS):
+        # No statute fixes when the hearing is held; it must fit before the decision limit, with its notice
+        # served the configured working days ahead (第六十四条第（二）项).
+        n_seq, notice = file.last("听证通知")
+        if n_seq is not None and n_seq > r_seq:
+            result.append(Limit(f"当事人申请听证（第{r_seq}条）：按通知举行听证", _date(notice["scheduled_on"], "听证日期"),
+                                "《行政处罚法》第六十四条", n_seq))
+        else:
+            notice_by = calendar.add_workdays(decision_due(config, file), -lim["hearing_notice_working_days"])
+            result.append(Limit(f"当事人申请听证（第{r_seq}条）：发出听证通知", notice_by.due,
+                                "《行政处罚法》第六十四条", r_seq, notice_by.provisional))
     s_seq, submission = review.last(file, "提请审核")
     if submission is not None and review.last(file, "审核", after=s_seq)[0] is None and submission.get("due_on"):
         result.append(Limit("法制审核", dt.date.fromisoformat(submission["due_on"]), "本局法制审核时限", s_seq))
@@ -666,7 +790,8 @@ def correct(config, number, seq, changes, reason, *, by, at=None, actor=None):
 
 # What the rules computed when an entry was recorded: no correction may rewrite it.
 COMPUTED = {"major", "major_rules", "review_seq", "proposal_seq", "submission_seq", "discussion_seq", "due_on",
-            "hearing_right", "discretion_flag", "failing", "reviewer", "qualification", "previous_due", "overdue"}
+            "hearing_right", "discretion_flag", "failing", "reviewer", "qualification", "previous_due", "overdue",
+            "late", "notice_seq", "request_seq"}
 # A decision's substance: changing it is a new decision (变更、撤销), not a correction of a slip.
 DECISION_SUBSTANCE = {"penalty", "fine_yuan", "decided_on", "confiscation_yuan"}
 

@@ -2,10 +2,8 @@
 kept so that WeChat's retries change nothing (exactly once), and what "下一页" continues."""
 import atexit
 import datetime as dt
-import fcntl
 import json
 import logging
-import os
 import threading
 import time
 from contextlib import contextmanager
@@ -13,7 +11,8 @@ from functools import lru_cache
 
 from peewee import CharField, DateTimeField, InterfaceError, OperationalError, TextField
 
-from models.database import BaseModel, connection, db, execute_often, is_sqlite, write_transaction
+from models.database import (BaseModel, connection, db, execute_often, is_sqlite, process_id, taking_turns,
+                             write_transaction)
 
 log = logging.getLogger(__name__)
 
@@ -22,31 +21,18 @@ def utcnow():
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
-_turn_files = {}
-
-
 @contextmanager
 def write_turn():
-    """With SQLite, let this server's workers take turns at answering through a blocking file lock.
-
-    SQLite's own busy wait sleeps 1, 2, 5, 10 … ms between tries, so two workers writing at once
-    lost most of their time asleep (make bench: p99 over 400 ms). A waiter on flock() wakes the
-    moment the other worker commits. Other writers (the command line) still meet busy_timeout.
-    """
+    """With SQLite, let this server's workers take turns at answering (database.taking_turns): SQLite's
+    own busy wait sleeps 1, 2, 5, 10 … ms between tries, so two workers writing at once lost most of
+    their time asleep (make bench: p99 over 400 ms). Other writers (the command line) still meet
+    busy_timeout."""
     path = db.obj.database if is_sqlite() else ""
     if not path or is_private_sqlite():
         yield
         return
-    # A descriptor inherited through fork(), or shared by two threads, would share its lock.
-    key = (os.getpid(), threading.get_ident(), path)
-    fd = _turn_files.get(key)
-    if fd is None:
-        fd = _turn_files[key] = os.open(path + ".turn", os.O_RDWR | os.O_CREAT, 0o600)
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    try:
+    with taking_turns(path + ".turn"):
         yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 def is_private_sqlite():
@@ -177,7 +163,7 @@ class InboundMessage(BaseModel):
         return column.model._meta.table_name, column.column_name
 
     @classmethod
-    def first_look(cls, key, openid, columns=()):
+    def first_look(cls, key, openid, columns=(), claim=None):
         """What a message needs to know first, in one statement: the stored reply of delivery `key` (None
         when it has none yet, or when `key` is None), and for each column (a peewee field holding
         openids: a complaint draft's) whether `openid` has a row there.
@@ -186,24 +172,37 @@ class InboundMessage(BaseModel):
         trip, a wait for the server's process — two per message were most of what PostgreSQL cost over
         SQLite under load (make bench, issue 20). A reply still waiting in this worker's batch is found
         there.
+
+        `claim`: a models.replay.PendingClaim, settled in the same statement (PostgreSQL's replay record);
+        its `outcome` says whether this request may be answered at all.
         """
         reply = cls.batch.reply_for(key) if key is not None else None
         if reply is not None:
+            if claim is not None:
+                claim.settle_alone()
             return reply, {}
         names = tuple(cls.column_key(column) for column in columns)
-        if key is None and not names:
+        if key is None and not names and claim is None:
             return None, {}
         params = ([key] if key is not None else []) + [openid] * len(names)
-        row = execute_often(cls._first_look_sql(key is not None, names), params).fetchone()
+        if claim is not None:
+            params = [*claim.prefix_params, *params, *claim.column_params]
+        row = execute_often(cls._first_look_sql(key is not None, names, claim is not None and type(claim)),
+                            params).fetchone()
+        if claim is not None:
+            claim.settle(*row[-2:])
+            row = row[:-2]
         if key is not None:
             reply, row = row[0], row[1:]
         return reply, dict(zip(names, map(bool, row)))
 
     @classmethod
     @lru_cache(maxsize=16)
-    def _first_look_sql(cls, with_reply, names):
+    def _first_look_sql(cls, with_reply, names, claim_type=None):
         asked = [f'(SELECT reply FROM {cls._meta.table_name} WHERE "key" = {{}})'] if with_reply else []
         asked += [f'EXISTS (SELECT 1 FROM {table} WHERE "{name}" = {{}})' for table, name in names]
+        if claim_type:
+            return claim_type.prefix + "SELECT " + ", ".join([*asked, *claim_type.columns])
         return "SELECT " + ", ".join(asked)
 
     @classmethod
@@ -291,7 +290,8 @@ class RecordBatch:
     receive, after waiting 5 s for it (DOMAIN.md §7). By then the row has long been written (it
     waits at most `seconds`), and until then this worker finds it here. If this worker dies
     before writing it, WeChat had its reply and sends no retry; if it had not, the retry computes
-    a read-only answer again. Nothing with a side effect passes through here: such answers are
+    a read-only answer again. An identical repeat of the request (the same signature and body) that
+    reaches another worker sooner waits for this row (wechat.repeat_wait_seconds, endpoint.answer). Nothing with a side effect passes through here: such answers are
     recorded in their own transaction (InboundMessage.answer_once).
 
     On SQLite a request whose row fills the batch (`size` rows) writes it once its reply is out; on
@@ -429,9 +429,9 @@ class RecordBatch:
         self._database = db.obj
 
     def _start_writer(self):
-        if self._writer_pid == os.getpid():
+        if self._writer_pid == process_id():
             return
-        self._writer_pid = os.getpid()
+        self._writer_pid = process_id()
         threading.Thread(target=self._write_forever, name="record-batch", daemon=True).start()
         atexit.register(self.flush)
 

@@ -36,7 +36,8 @@ FORMS = {
                            ("讨论意见", "opinions"), ("讨论结论", "conclusion")]),
     "行政处罚事先告知书": ("告知", [("文号", "notice_no"), ("违法事实", "facts"), ("处罚依据", "basis"), ("拟作出的处罚", "proposed"),
                          ("送达日期", "served_on")]),
-    "听证通知书": ("听证", [("申请日期", "requested_on"), ("通知日期", "notified_on"), ("举行日期", "held_on"), ("主持人", "host")]),
+    "听证通知书": ("听证通知", [("文号", "notice_no"), ("申请日期", "requested_on"), ("通知日期", "notified_on"),
+                         ("听证日期", "scheduled_on"), ("听证地点", "place"), ("主持人", "host")]),
     "听证笔录": ("听证", [("举行日期", "held_on"), ("主持人", "host"), ("听证情况", "summary")]),
     "行政处罚决定书": ("决定", [("文号", "decision_no"), ("当事人地址", "party_address"), ("违法事实", "facts"),
                        ("证据", "evidence"), ("处罚依据", "basis"), ("处罚种类和内容", "penalty"), ("罚款金额（元）", "fine_yuan"),
@@ -91,7 +92,7 @@ def _text(form, file, data, config):
         "责令改正通知书": [f"{party}：", "请你（单位）在上列期限内改正，并将改正情况书面报告本机关；逾期不改正的，本机关将依法处理。"],
         "陈述申辩笔录": ["本机关已充分听取当事人的陈述、申辩，并对其提出的事实、理由和证据进行了复核；不因当事人陈述、申辩而给予更重的处罚"
                    "（《中华人民共和国行政处罚法》第四十五条）。当事人（签名）：____________"],
-        "听证通知书": [f"{party}：", "本机关定于上列日期举行听证，由非本案调查人员主持。你（单位）可以亲自参加，也可以委托一至二人代理；"
+        "听证通知书": [f"{party}：", "本机关定于上列日期、地点举行听证，由非本案调查人员主持。你（单位）可以亲自参加，也可以委托一至二人代理；"
                     "认为主持人与本案有直接利害关系的，有权申请回避；无正当理由拒不出席的，视为放弃听证权利"
                     "（《中华人民共和国行政处罚法》第六十四条）。"],
         "听证笔录": ["以上笔录经当事人（代理人）核对无误。当事人（签名）：____________　听证主持人（签名）：____________"],
@@ -214,7 +215,9 @@ def render_pdf(bureau, form, rows, paragraphs, foot, font=None):
     story = [Paragraph(bureau, head), Paragraph(form, title), Spacer(1, 6 * mm)]
     table = Table([[Paragraph(label, body), Paragraph(value, body)] for label, value in rows],
                   colWidths=[35 * mm, 135 * mm])
-    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, "black"), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    # FONTNAME too: a table otherwise opens each cell in Helvetica, a font the file would name but not embed.
+    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, "black"), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                               ("FONTNAME", (0, 0), (-1, -1), font)]))
     story += [table, Spacer(1, 4 * mm)] + [Paragraph(text, body) for text in paragraphs]
     story += [Spacer(1, 10 * mm), Paragraph(f"执法人员（签名）：____________ ____________　　{bureau}（印章）　____年__月__日", body)]
 
@@ -224,7 +227,9 @@ def render_pdf(bureau, form, rows, paragraphs, foot, font=None):
 
     out = io.BytesIO()
     SimpleDocTemplate(out, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=20 * mm,
-                      bottomMargin=20 * mm, title=form, author=bureau).build(
+                      bottomMargin=20 * mm, title=form, author=bureau,
+                      # the canvas starts in this font rather than Helvetica, which a PDF would name unembedded
+                      initialFontName=font).build(
         story, onFirstPage=draw_footer, onLaterPages=draw_footer)
     return out.getvalue()
 

@@ -22,16 +22,12 @@ import datetime as dt
 import shutil
 import subprocess
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
-import yaml
-
+from models import discretion
 from models.staff import REVIEWER
 
-ROOT = Path(__file__).resolve().parent.parent
 OUTCOMES = ("通过", "退回补充", "不同意")
-LEVELS = ("首违不罚", "不予处罚", "轻微", "一般", "严重")
+LEVELS = discretion.EXEMPT + discretion.GRADES
 
 # The workflow of a major decision, in order: each step, the steps one of which must be on file before it
 # (`after`), who records it, and where each outcome of a review leads. models/cases.py `check_order`
@@ -170,7 +166,9 @@ def review_status(config, file):
 
 def check_proposal(config, file, data):
     """拟决定: amounts are whole yuan, the level is known, flags are the catalogue's; stores the verdict."""
-    for key in ("fine_yuan", "confiscation_yuan"):
+    # base_yuan: 违法所得或违法经营额, what a fine counted in 倍 is counted on (optional).
+    given = ("base_yuan",) if data.get("base_yuan") not in (None, "") else ()
+    for key in ("fine_yuan", "confiscation_yuan") + given:
         data[key] = _yuan(data.get(key))
         if data[key] < 0:
             raise ReviewError("金额不能为负数。")
@@ -183,7 +181,7 @@ def check_proposal(config, file, data):
     verdict = classify(config, file.party_kind, data, hearing_held="听证" in file.done())
     data["major"] = verdict.major
     data["major_rules"] = [name for name, _ in verdict.rules]
-    flag = discretion_check(config, file.item_code, data)
+    flag = discretion_check(config, file, data)  # the item and the party as the log records them
     if flag:
         data["discretion_flag"] = flag
     return verdict
@@ -327,35 +325,12 @@ def _hearing_rule(config):
     return next((r["name"] for r in config["review"]["catalogue"] if r["rule"] == "hearing"), None)
 
 
-# -- discretion (裁量基准) -----------------------------------------------------------------------------
+# -- discretion (裁量基准): models/discretion.py ----------------------------------------------------------
 
-@lru_cache(maxsize=4)
-def _discretion_table(path):
-    full = Path(path) if Path(path).is_absolute() else ROOT / path
-    if not full.exists():
-        return {}
-    with open(full, encoding="utf-8") as fh:
-        return (yaml.safe_load(fh) or {}).get("items") or {}
-
-
-def discretion_levels(config, item_code):
-    return _discretion_table(config["review"]["discretion_path"]).get(item_code, [])
-
-
-def discretion_check(config, item_code, proposal):
-    """The flag a reviewer sees when a proposed fine is outside its level's range, or ""."""
-    levels = discretion_levels(config, item_code)
-    if not levels:
-        return ""
-    level = proposal.get("level")
-    row = next((r for r in levels if r["level"] == level), None)
-    if row is None:
-        allowed = "、".join(r["level"] for r in levels)
-        return f"裁量基准中本事项没有“{level}”档次（可用：{allowed}）"
-    fine = _yuan(proposal.get("fine_yuan"))
-    if not int(row["min_yuan"]) <= fine <= int(row["max_yuan"]):
-        return f"拟罚款{fine}元超出“{level}”档次的{row['min_yuan']}至{row['max_yuan']}元"
-    return ""
+def discretion_check(config, file, proposal):
+    """The flag a reviewer sees when a proposed fine is outside its level's range, or "". `file` is the
+    CaseFile: its item and party come from the 立案 entry, not the index (issue 16)."""
+    return discretion.check(config, file.item_code, file.party_kind, proposal)
 
 
 # -- the flowchart ---------------------------------------------------------------------------------------
@@ -366,8 +341,11 @@ def flowchart_dot(config):
         label = f"{name}\\n（{spec['who']}）" + (f"\\n{spec['note']}" if spec.get("note") else "")
         return f'  "{name}" [label="{label}"];'
 
-    lines = ['digraph review {', '  graph [rankdir=TB, fontname="WenQuanYi Micro Hei", label="重大执法决定法制审核流程图"];',
-             '  node [shape=box, fontname="WenQuanYi Micro Hei"];', '  edge [fontname="WenQuanYi Micro Hei"];',
+    # 18 pt: the public pages set no text under 18px in 大字 mode (tests/web/test_accessibility.py).
+    lines = ['digraph review {', '  graph [rankdir=TB, fontname="WenQuanYi Micro Hei", fontsize=18, '
+             'label="重大执法决定法制审核流程图"];',
+             '  node [shape=box, fontname="WenQuanYi Micro Hei", fontsize=18];',
+             '  edge [fontname="WenQuanYi Micro Hei", fontsize=18];',
              '  "调查终结" [shape=oval, label="调查取证 / 现场检查\\n（调查终结）"];']
     lines += [node(name, spec) for name, spec in WORKFLOW.items()]
     for name, spec in WORKFLOW.items():

@@ -108,12 +108,13 @@ class WorkCalendar:
         return self.classify(day)[0]
 
     def add_workdays(self, start, count):
-        """The `count`-th working day after `start` (the start day itself is not counted)."""
-        day, provisional, left = _as_date(start), False, int(count)
+        """The `count`-th working day after `start` (the start day itself is not counted); a negative
+        `count` counts back: the latest day that still leaves that many working days before `start`."""
+        day, provisional, left, step = _as_date(start), False, abs(int(count)), (1 if count >= 0 else -1)
         for _ in range(MAX_SCAN_DAYS):
             if left <= 0:
                 return Deadline(day, provisional)
-            day += dt.timedelta(days=1)
+            day += dt.timedelta(days=step)
             workday, certain = self.classify(day)
             provisional |= not certain
             left -= workday

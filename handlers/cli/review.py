@@ -36,15 +36,19 @@ def review_group():
 @click.option("--penalty", required=True, help="拟处罚内容，如 警告，罚款人民币5000元")
 @click.option("--fine", "fine_yuan", type=int, default=0, help="罚款金额（元）")
 @click.option("--confiscation", "confiscation_yuan", type=int, default=0, help="没收违法所得、非法财物（元）")
+@click.option("--base", "base_yuan", type=int, default=None, help="违法所得或违法经营额（元）：按倍数罚款的事项核对裁量档次用")
 @click.option("--level", required=True, type=click.Choice(review.LEVELS), help="裁量档次")
 @click.option("--reasoning", required=True, help="裁量理由")
 @click.option("--flag", "flags", multiple=True, help="目录所列情形：重大公共利益 / 重大社会影响 / 多个法律关系")
 @click.option("--transfer", is_flag=True, help="涉嫌犯罪，需移送司法机关")
-def propose_command(number, by, report, penalty, fine_yuan, confiscation_yuan, level, reasoning, flags, transfer):
+def propose_command(number, by, report, penalty, fine_yuan, confiscation_yuan, base_yuan, level, reasoning, flags,
+                    transfer):
     """拟决定: the proposed decision; the catalogue says whether it is major."""
     config = open_db()
     data = {"report": report, "penalty": penalty, "fine_yuan": fine_yuan, "confiscation_yuan": confiscation_yuan,
             "level": level, "reasoning": reasoning, "flags": list(flags), "transfer": transfer}
+    if base_yuan is not None:
+        data["base_yuan"] = base_yuan
     entry = _record(config, number, "拟决定", data, by)
     stored = entry.content["data"]
     click.echo(review.classify(config, cases.get_case(number).recorded_party_kind, stored,

@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, make_response, render_template, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from limits import parse
 from limits.storage import storage_from_string
@@ -102,6 +103,18 @@ def trusted_hosts(config):
                   | set(config["server"].get("trusted_hosts") or []))
 
 
+class SigningOnceSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, its signer made once per secret key rather than on every request:
+    Flask builds it in open_session, for /wechat too, where it cost more than the session (make bench)."""
+
+    def get_signing_serializer(self, app):
+        key = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        cached = getattr(self, "_signer", None)
+        if cached is None or cached[0] != key:
+            cached = self._signer = (key, super().get_signing_serializer(app))
+        return cached[1]
+
+
 def install(app):
     config = app.config["SANXIANG"]
     proxies = int(config["server"].get("trusted_proxies") or 0)
@@ -115,6 +128,7 @@ def install(app):
     # send (Referrer-Policy); the session-bound token and the SameSite cookie already stop forged posts.
     app.config.setdefault("WTF_CSRF_SSL_STRICT", False)
     app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
+    app.session_interface = SigningOnceSessionInterface()
     csrf.init_app(app)
     # Not forms: WeChat's messages are signed; Open311 callers authenticate with their api_key.
     csrf.exempt("handlers.wechat.endpoint.receive")

@@ -8,7 +8,8 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 
 from handlers.web.badges import no_store, staff_allowed, staff_token
 from handlers.web.guard import limit_wrong_guesses
-from models import review
+from models import discretion, review
+from models.disclosure import EnforcementItem
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -21,6 +22,15 @@ def index():
     return render_template("review.html", catalogue=config["review"]["catalogue"], points=config["review"]["points"],
                            materials=config["review"]["materials"], workflow=review.WORKFLOW,
                            working_days=config["review"]["working_days"], svg=review.flowchart_svg(config))
+
+
+@bp.route("/discretion")
+def discretion_page():
+    """行政处罚裁量基准, published as 《行政处罚法》第三十四条 requires (data/discretion.yaml)."""
+    config = current_app.config["SANXIANG"]
+    names = {item.code: item.name for item in EnforcementItem.select(EnforcementItem.code, EnforcementItem.name)}
+    return render_template("discretion.html", items=discretion.published(config, names),
+                           exemptions=discretion.table(config).get("exemptions") or {})
 
 
 @bp.route("/staff/reviews")

@@ -26,8 +26,8 @@ NOTE = ("案号可简写如 2026-1；字段可用中文名，如 检查地点=�
         "音像记录写 附件=记录号，无法记录写 无音像理由=…")
 
 LIST_KEYS = {"officers", "attachments", "materials", "participants", "flags"}
-BOOL_KEYS = {"major", "party_waived", "whole_process", "transfer"}
-INT_KEYS = {"fine_yuan", "confiscation_yuan", "extend_days", "measure_seq"}
+BOOL_KEYS = {"major", "party_waived", "hearing_withdrawn", "whole_process", "transfer"}
+INT_KEYS = {"fine_yuan", "confiscation_yuan", "base_yuan", "extend_days", "measure_seq"}
 YES, NO = {"是", "true", "yes", "有"}, {"否", "false", "no", "无"}
 # Names staff may type for the keys every step shares.
 COMMON = {"附件": "attachments", "音像": "attachments", "音像记录": "attachments", "attach": "attachments",
@@ -35,7 +35,9 @@ COMMON = {"附件": "attachments", "音像": "attachments", "音像记录": "att
           "当事人放弃": "party_waived", "放弃陈述申辩": "party_waived",
           # optional fields of a proposal and a late decision (models/review.py, models/cases.py)
           "罚款金额": "fine_yuan", "没收金额": "confiscation_yuan", "罚没金额": "confiscation_yuan", "重大情形": "flags", "涉嫌犯罪": "transfer",
-          "移送": "transfer", "超期理由": "overdue_reason", "当事人地址": "party_address", "补充内容": "supplement"}
+          "移送": "transfer", "超期理由": "overdue_reason", "当事人地址": "party_address", "补充内容": "supplement",
+          "违法所得": "base_yuan", "违法经营额": "base_yuan", "撤回听证申请": "hearing_withdrawn",
+          "查封扣押记录号": "measure_seq"}
 LABEL_OF_KIND = {"evidence": "音像/文书", "correction": "更正"}
 
 

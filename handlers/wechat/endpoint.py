@@ -6,6 +6,7 @@ Deciding what to answer lives in the conversation modules (handlers/wechat/<area
 import datetime as dt
 import logging
 import re
+from functools import lru_cache
 
 from flask import Blueprint, Response, abort, current_app, g, request
 from peewee import OperationalError, PeeweeException
@@ -22,7 +23,7 @@ from handlers.wechat.cache import AnswerCache
 from handlers.wechat.paging import render_text
 from models.database import redis_client
 from models.delivery import InboundMessage
-from models.replay import replay_record
+from models.replay import FIRST, REPEAT, PendingClaim, replay_record
 from notices.outbox import send_after_response
 
 log = logging.getLogger(__name__)
@@ -108,13 +109,14 @@ def receive():
     verified_request(wechat, encrypted)
     body = request.get_data(cache=False)  # raises 413 past MAX_CONTENT_LENGTH
     xml = decrypt(body) if encrypted else body
-    if not current_app.extensions["replay_record"].claim(request.args["timestamp"], request.args["nonce"], body):
-        log.warning("signed request used again with another body: refused")
-        abort(403)
+    # Settled now, or (PostgreSQL) in answer's first statement: either way before anything is written.
+    claim = current_app.extensions["replay_record"].pending(request.args["timestamp"], request.args["nonce"], body)
+    if not claim:
+        refuse_replay()
     message = well_formed(xml)
     ctx = context_for(message)
     request.environ["sanxiang.msgid"] = str(getattr(message, "id", 0) or f"event:{message.time}")  # notices/logs.py
-    reply_xml = answer(ctx, wechat)
+    reply_xml = answer(ctx, wechat, claim)
     if not reply_xml:
         response = Response(SUCCESS, mimetype="text/plain")
     elif encrypted:
@@ -131,6 +133,13 @@ def receive():
     return response
 
 
+@lru_cache(maxsize=None)
+def scalar_fields(message_class):
+    """(attribute, XML name, whether reading it converts the text) of each scalar field of a message class."""
+    return tuple((attribute, field.name, not isinstance(field, StringField))
+                 for attribute, field in message_class._fields.items() if isinstance(field, SCALAR_FIELDS))
+
+
 def well_formed(xml):
     """The parsed message, or 400: every field the app may read is text where text is expected and a
     number where a number is (a field given attributes, children or twice parses as a dict or list),
@@ -139,11 +148,14 @@ def well_formed(xml):
         message = parse_message(xml)
         if message is None:
             abort(400)
-        for attribute, field in type(message)._fields.items():
-            if isinstance(field, SCALAR_FIELDS):
-                raw = message._data.get(field.name)
-                if raw is not None and not isinstance(raw, str):
-                    abort(400)
+        data = message._data  # noqa: SLF001 — the parsed fields as they came, before conversion
+        for attribute, name, converts in scalar_fields(type(message)):
+            raw = data.get(name)
+            if raw is None:
+                continue
+            if not isinstance(raw, str):
+                abort(400)
+            if converts:
                 getattr(message, attribute)  # a number that is not one fails here
     except HTTPException:
         raise
@@ -176,13 +188,34 @@ def context_for(message):
                    now=dt.datetime.fromtimestamp(app.config["CLOCK"]()))
 
 
-def answer(ctx, wechat):
-    """The reply XML for the message of `ctx`, computed once per delivery key and replayed for retries."""
+def refuse_replay():
+    log.warning("signed request used again with another body: refused")
+    abort(403)
+
+
+def answer(ctx, wechat, claim=FIRST):
+    """The reply XML for the message of `ctx`, computed once per delivery key and replayed for retries.
+
+    `claim`: what the replay record said of this request (models/replay.py), or a PendingClaim that the
+    first look at the database settles. REPEAT: this very request was received before (WeChat delivering
+    again). Its first delivery's reply may not be recorded yet — a read-only answer is written in a
+    batch, possibly by another worker — and answering anew could say something else (下一页 moves on),
+    so it is waited for.
+    """
     message = ctx.message
     key = InboundMessage.dedup_key(message)
+    pending = claim if isinstance(claim, PendingClaim) else None
     try:
-        # A retry's stored reply, and whether a hook claims the user's messages: one round trip.
-        stored, ctx.user_rows = InboundMessage.first_look(key, message.source, router.claiming_columns(ctx))
+        # A retry's stored reply, whether a hook claims the user's messages (and on PostgreSQL the
+        # replay claim): one round trip.
+        stored, ctx.user_rows = InboundMessage.first_look(key, message.source, router.claiming_columns(ctx),
+                                                          claim=pending)
+        if pending is not None:
+            claim = pending.outcome
+            if not claim:
+                raise _Refused
+        if stored is None and claim == REPEAT:
+            stored = InboundMessage.wait_for_reply(key, wechat["repeat_wait_seconds"])
         if stored is not None:
             return stored
         if router.is_read_only(ctx):
@@ -191,16 +224,26 @@ def answer(ctx, wechat):
         else:
             reply = InboundMessage.answer_once(key, message.source, lambda: render_reply(ctx, router.dispatch),
                                                wechat["retry_wait_seconds"])
+    except _Refused:
+        refuse_replay()
     except OperationalError:
+        if pending is not None and pending.outcome is None:
+            raise  # not even claimed: 503, as when a claim of its own fails (handlers/web/layout.py)
         # Nothing was written; the apology is not recorded, so the user's next try is answered. But if
         # this is WeChat's retry of a delivery that was answered meanwhile, that answer is the reply.
         log.exception("database busy while answering %s", key)
         return _stored_or(key, TextReply(message=message, content=BUSY).render())
     except Exception:  # noqa: BLE001 — a citizen must get words, not a 500; the log keeps the trace
+        if pending is not None and pending.outcome is None:
+            raise
         log.exception("handler failed for message %s", key)
         reply = InboundMessage.record_failure(key, message.source,
                                               TextReply(message=message, content=APOLOGY).render())
     return reply or ""
+
+
+class _Refused(Exception):
+    """The replay record refused this request in the first look (PostgreSQL): 403, nothing written."""
 
 
 def _stored_or(key, fallback):

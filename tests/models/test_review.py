@@ -24,6 +24,11 @@ def at(month, day, hour=10):
 
 @pytest.fixture
 def config(app, tmp_path):
+    yield from review_config(app, tmp_path)
+
+
+def review_config(app, tmp_path):
+    """The app's configuration with a private ledger key and store, a qualified reviewer and a head."""
     overrides = {"ledger": {"private_key_path": str(tmp_path / "k.pem"), "feed_path": str(tmp_path / "heads.txt")},
                  "evidence": {"store_path": str(tmp_path / "records")}}
     db.connect(reuse_if_open=True)
@@ -61,6 +66,11 @@ def review_it(config, case, result="通过", day=4, by=C, **extra):
 def notify(config, case, day=7):
     cases.record_step(config, case.number, "告知", {"notice_no": "告〔2026〕1号", "facts": "接纳未成年人", "basis": "第三十一条",
                                                   "proposed": "警告，罚款", "served_on": f"2026-09-{day:02d}"}, by=A, at=at(9, day))
+
+
+def request_hearing(config, case, day=8):
+    return cases.record_step(config, case.number, "听证申请", {"requested_on": f"2026-09-{day:02d}", "method": "书面"},
+                             by=A, at=at(9, day))
 
 
 def decision(fine=5000, day=16, penalty="警告，罚款人民币{fine}元"):
@@ -217,15 +227,30 @@ def test_extension_recorded_before_the_limit_counts(config):
 
 def test_hearing_notice_and_host(config):
     case = investigated(config)
-    propose(config, case)
+    propose(config, case, fine=150000, level="严重")
     notify(config, case)
-    hearing = {"requested_on": "2026-09-08", "notified_on": "2026-09-09", "held_on": "2026-09-14", "host": "李建国",
-               "summary": "当事人申辩", "av_exception": "听证室设备故障，已制作书面笔录"}
+    notice = {"notice_no": "听通〔2026〕1号", "notified_on": "2026-09-09", "scheduled_on": "2026-09-14", "place": "本局听证室",
+              "host": "李建国"}
+    hearing = {"held_on": "2026-09-21", "host": "李建国", "summary": "当事人申辩",
+               "av_exception": "听证室设备故障，已制作书面笔录"}
+    with pytest.raises(cases.CaseError, match="须登记当事人的听证申请"):
+        cases.record_step(config, case.number, "听证通知", notice, by=A, at=at(9, 9))
+    request_hearing(config, case)
+    with pytest.raises(cases.CaseError, match="须登记听证通知"):
+        cases.record_step(config, case.number, "听证", hearing, by=A, at=at(9, 21))
     with pytest.raises(cases.CaseError, match="7个工作日前"):
-        cases.record_step(config, case.number, "听证", hearing, by=A, at=at(9, 14))
+        cases.record_step(config, case.number, "听证通知", notice, by=A, at=at(9, 9))
     with pytest.raises(cases.CaseError, match="非本案调查人员"):
-        cases.record_step(config, case.number, "听证", dict(hearing, held_on="2026-09-21", host="包海龙"), by=A, at=at(9, 21))
-    cases.record_step(config, case.number, "听证", dict(hearing, held_on="2026-09-21"), by=A, at=at(9, 21))
+        cases.record_step(config, case.number, "听证通知", dict(notice, scheduled_on="2026-09-21", host="包海龙"), by=A,
+                          at=at(9, 9))
+    # recorded on the day it is sent, with the hearing still ahead
+    cases.record_step(config, case.number, "听证通知", dict(notice, scheduled_on="2026-09-21"), by=A, at=at(9, 9))
+    with pytest.raises(cases.CaseError, match="改期的，须重新通知"):
+        cases.record_step(config, case.number, "听证", dict(hearing, held_on="2026-09-22"), by=A, at=at(9, 22))
+    with pytest.raises(cases.CaseError, match="更换主持人"):
+        cases.record_step(config, case.number, "听证", dict(hearing, host="敖登高娃"), by=A, at=at(9, 21))
+    held = cases.record_step(config, case.number, "听证", hearing, by=A, at=at(9, 21))
+    assert held.content["data"]["notified_on"] == "2026-09-09" and held.content["data"]["requested_on"] == "2026-09-08"
     assert review.majority_of(config, case.file()).major  # decided after a hearing
 
 

@@ -18,7 +18,7 @@ from models.badges import badge_url
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 PAGES = ["/", "/subject", "/items", "/items?q=网吧", "/items?page=2", "/inspections", "/officers",
-         "/officers?q=包海龙", "/flows", "/remedy", "/basis", "/complaints/new", "/complaints/status", "/ledger/", "/draws/",
+         "/officers?q=包海龙", "/flows", "/remedy", "/basis", "/review", "/discretion", "/complaints/new", "/complaints/status", "/ledger/", "/draws/",
          "/v/AAAAinvalidtokeninvalidtokeninvalidtoken123", "/no-such-page"]
 MIN_TAP = 44
 

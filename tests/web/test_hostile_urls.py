@@ -11,7 +11,8 @@ from werkzeug.datastructures import MultiDict
 from models.seed import prepare_database
 from tests.conftest import make_config
 
-PATHS = ["/", "/subject", "/items", "/inspections", "/officers", "/flows", "/basis", "/remedy", "/text-size",
+PATHS = ["/", "/subject", "/items", "/inspections", "/officers", "/flows", "/basis", "/review", "/discretion", "/remedy",
+         "/text-size",
          "/complaints/new", "/complaints/status", "/open311/v2/services.json", "/open311/v2/requests.json",
          "/open311/v2/requests/{x}.json", "/ledger/", "/ledger/heads.txt", "/ledger/pubkey.pem",
          "/ledger/proof/{x}.json", "/ledger/consistency", "/v/{x}", "/v-photo/{x}", "/staff/badges", "/{x}",

@@ -185,7 +185,8 @@ def test_the_case_list_costs_the_same_statements_for_more_cases(officer, staff_a
         caplog.clear()
         with caplog.at_level(logging.DEBUG, logger="peewee"):
             reply = officer.say("#案件")
-        return sum(1 for r in caplog.records if r.name == "peewee"), reply
+        # the replay record's purge of old nonces (PostgreSQL without Redis) runs once a minute, not per list
+        return sum(1 for r in caplog.records if r.name == "peewee" and "used_nonce" not in r.getMessage()), reply
 
     for n in range(3):
         open_case(staff_app, name=f"第{n + 1}号网吧")

@@ -189,6 +189,26 @@ def test_a_rewrapped_answer_keeps_its_pages(wechat_user):
     assert isinstance(kept, list) and kept and "下一页" in reply
 
 
+def test_an_identical_repeat_waits_for_the_first_reply_another_worker_holds(wechat_user, monkeypatch):
+    """WeChat's repeat of a request whose read-only answer still waits in another worker's batch gets
+    that answer once it is written, not an answer computed anew (which could differ: 下一页 moves on)."""
+    import threading
+
+    from handlers.wechat import endpoint
+
+    query, xml = wechat_user.query(), inbound_xml(wechat_user.openid, text="帮助", msg_id=3001)
+    first = wechat_user.post(xml, query=query)
+    key = f"m:{wechat_user.openid}:3001"
+    row = InboundMessage.batch._rows.pop(key)  # noqa: SLF001 — as if another worker held it
+    assert InboundMessage.stored_reply(key) is None
+    monkeypatch.setattr(endpoint, "render_reply", lambda ctx, dispatch: ("<xml>computed again</xml>", None))
+    writer = threading.Timer(0.3, InboundMessage.record_many, ([row],))
+    writer.start()
+    again = wechat_user.post(xml, query=query)
+    writer.join()
+    assert again.status_code == 200 and again.data == first.data
+
+
 def test_event_retry_deduplicated_by_sender_and_time(wechat_user):
     xml = inbound_xml("o_evt", event="click:ITEMS", now=1_700_000_000)
     first = wechat_user.post(xml)
