@@ -16,12 +16,13 @@ here so that the command line, WeChat staff commands and the web all obey them:
   当场处罚 only within 第五十一条; `deadlines` lists the running limits for `#待办` and reminders.
 """
 import datetime as dt
+import json
 from dataclasses import dataclass
 
 from peewee import SQL, CharField, IntegerField, fn
 
 from models import ledger, review
-from models.database import BaseModel
+from models.database import BaseModel, db
 from models.disclosure import EnforcementItem, Officer
 from models.evidence import EvidenceStore, media_kind
 from models.staff import NotAllowed, Staff, authorize
@@ -138,6 +139,25 @@ class Case(BaseModel):
         opening = self.opening()
         return list(opening.content["data"].get("handlers", [])) if opening else []
 
+    @property
+    def party(self):
+        """当事人 as the 立案 entry records it — what staff and documents are shown. The index columns
+        (party_name, party_kind) are lookup copies that `verify` holds against the log (issue 16)."""
+        opening = self.opening()
+        try:
+            party = opening.content["data"].get("party") if opening else None
+        except (TypeError, ValueError, KeyError, AttributeError):
+            party = None
+        return party if isinstance(party, dict) else {"name": self.party_name, "kind": self.party_kind}
+
+    @property
+    def recorded_party_name(self):
+        return str(self.party.get("name", ""))
+
+    @property
+    def recorded_party_kind(self):
+        return str(self.party.get("kind", ""))
+
     @classmethod
     def by_number(cls, number):
         return cls.get_or_none(cls.number == (number or "").strip())
@@ -219,6 +239,15 @@ class CaseFile:
         for seq, content in self.contents.items():
             if content["kind"] == "correction":
                 self.corrections.setdefault(content["corrects"], []).append(content)
+        # The party, the item and the opening date as the 立案 entry records them: rules and documents read
+        # these, never the index row, which an edit behind the triggers could change (issue 16).
+        opening = self.contents.get(case.opened_seq) or {}
+        self.opening_data = opening.get("data") or {}
+        self.party = self.opening_data.get("party") or {}
+        self.party_kind = str(self.party.get("kind", ""))
+        self.party_name = str(self.party.get("name", ""))
+        self.item_code = str(self.opening_data.get("item_code", ""))
+        self.opened_on = str(opening.get("at", ""))[:10]
 
     def effective(self, seq):
         """An entry's data with every correction applied in order."""
@@ -363,7 +392,7 @@ def hearing_right(config, file):
         return False
     rule = config["cases"]["hearing_right"]
     amount = review._yuan(proposal.get("fine_yuan")) + review._yuan(proposal.get("confiscation_yuan"))
-    return amount >= rule["amount_yuan"][file.case.party_kind] or any(w in str(proposal.get("penalty", ""))
+    return amount >= rule["amount_yuan"][file.party_kind] or any(w in str(proposal.get("penalty", ""))
                                                                        for w in rule["words"])
 
 
@@ -373,7 +402,7 @@ def limits(config):
 
 def decision_due(config, file):
     """第六十条: 90 days from 立案, plus each approved 延期 recorded before the limit it extends."""
-    due = dt.date.fromisoformat(file.case.opened_on) + dt.timedelta(days=limits(config)["decision_days"])
+    due = dt.date.fromisoformat(file.opened_on) + dt.timedelta(days=limits(config)["decision_days"])
     return _extended(file, due, None)
 
 
@@ -397,8 +426,7 @@ def is_seizure(config, step, data):
 
 
 def _party(file):
-    opening = file.contents.get(file.case.opened_seq) or {}
-    return opening.get("data", {}).get("party", {})
+    return file.party
 
 
 def _check_decision_limits(config, file, data):
@@ -501,12 +529,12 @@ def _check_host(file, host):
 
 def _check_on_the_spot(config, file, data):
     """第五十一条: 警告 or a fine up to the cap for the party's kind; anything else goes the ordinary way."""
-    cap = limits(config)["on_the_spot_max_fine_yuan"][file.case.party_kind]
+    cap = limits(config)["on_the_spot_max_fine_yuan"][file.party_kind]
     fine = review._yuan(data.get("fine_yuan")) if str(data.get("fine_yuan")).lstrip("-").isdigit() else -1
     if fine < 0:
         raise CaseError("罚款金额请写整数（元），没有罚款写 0。")
     if fine > cap:
-        raise CaseError(f"当场处罚对{file.case.party_kind}的罚款不得超过{cap}元（《行政处罚法》第五十一条），"
+        raise CaseError(f"当场处罚对{file.party_kind}的罚款不得超过{cap}元（《行政处罚法》第五十一条），"
                         f"{fine}元须按普通程序办理。")
     kinds = limits(config)["on_the_spot_kinds"]
     parts = [p for p in str(data["penalty"]).replace("，", "、").replace(",", "、").replace("并处", "、").split("、")
@@ -780,6 +808,64 @@ def check_correction(target, changes, at):
     for key, label in PAST_DATES.items():
         if key in changes and _date(changes[key], label) > at.date():
             raise CaseError(f"{label}不能更正为晚于今天的日期。")
+
+
+# What the index row (enforcement_case) copies from the 立案 entry: (column, label, value in the entry).
+INDEX_COLUMNS = (("number", "案号", lambda content: content.get("case")),
+                 ("item_code", "执法事项编码", lambda content: content["data"].get("item_code")),
+                 ("party_kind", "当事人类型", lambda content: content["data"].get("party", {}).get("kind")),
+                 ("party_name", "当事人名称", lambda content: content["data"].get("party", {}).get("name")),
+                 ("opened_on", "立案日期", lambda content: str(content.get("at", ""))[:10]))
+
+
+def index_problems():
+    """[(seq, message)]: every way the case index (enforcement_case) differs from the log it copies.
+
+    The index is a lookup aid written once with each 立案 entry; the log is authoritative. An index row
+    edited behind the append-only triggers, one without its 立案 entry, and a 立案 entry without an index
+    row are each named. Values of any type are compared as text, so a tampered column cannot crash this."""
+    problems = []
+    openings = {}
+    for entry in ledger.LedgerEntry.select().where((ledger.LedgerEntry.kind == "step") & (ledger.LedgerEntry.step == "立案")):
+        openings[entry.seq] = entry
+    indexed = set()
+    for row in db.execute_sql("SELECT number, item_code, party_kind, party_name, opened_seq, opened_on FROM enforcement_case"):
+        values = dict(zip(("number", "item_code", "party_kind", "party_name", "opened_seq", "opened_on"), row))
+        number = values["number"]
+        try:
+            seq = int(values["opened_seq"])
+        except (TypeError, ValueError):
+            problems.append((None, f"案件索引中案件“{number}”的立案记录号“{values['opened_seq']}”不是整数：索引被改动。"))
+            continue
+        indexed.add(seq)
+        entry = openings.get(seq)
+        content = _content(entry)
+        if content is None or content.get("kind") != "step" or content.get("step") != "立案":
+            problems.append((seq, f"案件索引中案件“{number}”指向第{seq}条，但该条不是立案记录：索引被改动。"))
+            continue
+        for column, label, read in INDEX_COLUMNS:
+            recorded = read(content)
+            if str(values[column]) != str(recorded):
+                problems.append((seq, f"案件索引中案件“{number}”的{label}“{values[column]}”与第{seq}条立案记录"
+                                      f"“{recorded}”不符：索引在记录之外被改动（文书和规则以记录为准）。"))
+    for seq in sorted(set(openings) - indexed):
+        content = _content(openings[seq])
+        number = content.get("case") if content else None
+        problems.append((seq, f"第{seq}条立案记录（案件“{number}”）在案件索引中没有对应行：索引被删改。"))
+    return problems
+
+
+def _content(entry):
+    """An entry's parsed content, or None when its bytes are not the JSON object they should be."""
+    if entry is None:
+        return None
+    try:
+        content = json.loads(bytes(entry.body) if not isinstance(entry.body, str) else entry.body)
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(content, dict) or not isinstance(content.get("data"), dict):
+        return None
+    return content
 
 
 def av_exceptions():

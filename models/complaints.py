@@ -148,6 +148,11 @@ class Complaint(BaseModel):
     answer_due = DateField(null=True)
     answer_due_provisional = BooleanField(default=False)
     trip_ended_on = DateField(null=True)  # 旅游投诉: the day the trip (contract) ended
+    # Open311 GeoReport v2 fields kept as given (issue 16, migration 0014): the caller's photo link, its
+    # address-system id, and the token by which it can look the request up (GET tokens/<token>).
+    media_url = CharField(null=True, max_length=2000)
+    address_id = CharField(null=True, max_length=200)
+    open311_token = CharField(null=True, unique=True, max_length=64)
 
     # -- filing ---------------------------------------------------------------------------------
     @classmethod
@@ -163,11 +168,23 @@ class Complaint(BaseModel):
                 f"您今天已提交{limit}件投诉，今天不能再通过网上提交了。急事请拨打"
                 f"{complaint_settings(config)['call_instead']}，感谢您的理解。")
 
+    def public_status_notes(self):
+        """状态说明 for someone without an API key (Open311): the status, and a reason masked like a
+        disclosure (models/masking.py) — a rejection reason may name the complainant or a third person."""
+        from models.masking import mask
+
+        if not self.status_reason:
+            return self.status
+        return f"{self.status}：{mask(self.status_reason).text}"
+
     @classmethod
     def file(cls, config, now, *, category, content, submitter, source="wechat", officer=None,
              location="", lat=None, lng=None, contact="", openid=None, client_key=None, evidence=(),
-             check_limit=True, trip_ended_on=None):
-        """Validate and store a new complaint with its evidence; queue the notices to staff."""
+             check_limit=True, trip_ended_on=None, content_max=CONTENT_MAX, media_url=None, address_id=None,
+             open311_token=None):
+        """Validate and store a new complaint with its evidence; queue the notices to staff.
+
+        `content_max` is the channel's limit (Open311 allows GeoReport v2's 4,000 characters)."""
         found = category_by(config, category)
         if found is None:
             raise ComplaintError("请选择投诉类别：" + "、".join(c["name"] for c in complaint_settings(config)["categories"]),
@@ -175,8 +192,8 @@ class Complaint(BaseModel):
         content = (content or "").strip()
         if len(content) < CONTENT_MIN:
             raise ComplaintError(f"请把情况说清楚一些（至少{CONTENT_MIN}个字）：时间、地点、经过。", field="content")
-        if len(content) > CONTENT_MAX:
-            raise ComplaintError(f"内容太长了，请控制在{CONTENT_MAX}字以内。", field="content")
+        if len(content) > content_max:
+            raise ComplaintError(f"内容太长了，请控制在{content_max}字以内。", field="content")
         rules = rules_of(config, found)
         if officer is not None and not found.get("officer"):
             officer = None
@@ -196,7 +213,8 @@ class Complaint(BaseModel):
                 contact=(contact or "").strip()[:200], openid=openid, submitter=submitter,
                 secret_code="".join(secrets.choice(CODE_ALPHABET) for _ in range(6)), client_key=client_key,
                 created_at=now, updated_at=now, accept_due=due.due, accept_due_provisional=due.provisional,
-                trip_ended_on=trip_ended_on if rules.get("filing_limit") else None)
+                trip_ended_on=trip_ended_on if rules.get("filing_limit") else None, media_url=media_url,
+                address_id=address_id, open311_token=open311_token)
             for item in evidence:
                 item.complaint = complaint
                 item.save()

@@ -66,9 +66,9 @@ def _remedies(config, first_review):
     return "；".join(f"{r['name']}：{r['limit']}向{r['where']}提出（{r['source']}）" for r in chosen)
 
 
-def _text(form, case, data, config):
+def _text(form, file, data, config):
     """The prose of each form: rights, time limits and where to seek remedy, as the forms require."""
-    party = case.party_name
+    party = file.party_name
     pay = config["cases"]["payment"]
     days = config["cases"]["statement_period_working_days"]
     paying = (f"罚款应自收到本决定书之日起{pay['days']}日内到{pay['where']}缴纳（《中华人民共和国行政处罚法》第六十七条第三款）；"
@@ -115,8 +115,9 @@ def form_content(config, case, form):
     seq, data = file.last(step)
     if seq is None:
         raise cases.CaseError(f"案件尚无“{step}”记录，不能生成《{form}》。")
-    rows = [("案号", case.number), ("当事人", f"{case.party_name}（{case.party_kind}）")]
-    party = file.contents[case.opened_seq]["data"].get("party", {})
+    # From the 立案 entry, not the index row: a document prints what the log records (issue 16).
+    rows = [("案号", case.number), ("当事人", f"{file.party_name}（{file.party_kind}）")]
+    party = file.party
     for label, key in fields:
         value = data.get(key, "")
         if key in ("officers", "handlers"):
@@ -131,7 +132,7 @@ def form_content(config, case, form):
     if file.corrections.get(seq):
         rows.append(("更正", "；".join(c["data"]["reason"] for c in file.corrections[seq])))
     entry = ledger.LedgerEntry.get_by_id(seq)
-    return rows, _text(form, case, data, config), entry
+    return rows, _text(form, file, data, config), entry
 
 
 def footer(case, entry):

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
 # Tables whose rows, once written, may never change (see install_append_only_triggers).
-APPEND_ONLY_TABLES = ("ledger_entry", "enforcement_case", "tree_head", "ledger_node")
+APPEND_ONLY_TABLES = ("ledger_entry", "enforcement_case", "tree_head", "ledger_node", "cosignature")
 
 
 class LedgerError(ValueError):
@@ -70,8 +70,12 @@ class LedgerEntry(BaseModel):
 class LedgerNode(BaseModel):
     """The hash of one perfect subtree of the log — leaves [index * 2^level, (index + 1) * 2^level) —
     written with the leaf that completes it, so that a proof or a head reads O(log n) of these instead of
-    every leaf (issue 19). Level 0 is not stored here: it is ledger_entry.leaf_hash. Append-only like
-    the entries; `verify` never trusts these, it recomputes the tree from the entries' bytes."""
+    every leaf (issue 19). Append-only like the entries; `verify` never trusts these, it recomputes the
+    tree from the entries' bytes.
+
+    Level 0 holds a second copy of each leaf hash, written with the entry (issue 16): proofs read leaves
+    from ledger_entry, but `verify` holds each recomputed leaf against this copy, so an entry whose bytes
+    and hash column were both rewritten is named at its own index, not only as a range between heads."""
 
     level = IntegerField()
     idx = IntegerField()
@@ -160,10 +164,8 @@ def _store_nodes(new_size, leaf):
     """Write the interior nodes the leaf just appended completes (one per trailing one bit of its
     index: on average one), each from its stored left sibling and the node just computed."""
     completed = merkle.appended_nodes(new_size)
-    if not completed:
-        return
-    left = nodes([(height - 1, 2 * index) for height, index in completed])
-    rows, right = [], leaf
+    rows, right = [{"level": 0, "idx": new_size - 1, "hash": leaf}], leaf
+    left = nodes([(height - 1, 2 * index) for height, index in completed]) if completed else {}
     for height, index in completed:
         right = merkle.node_hash(left[height - 1, 2 * index], right)
         rows.append({"level": height, "idx": index, "hash": right})
@@ -183,7 +185,7 @@ def nodes(keys):
             found[0, seq] = bytes(value)
     inner = {}
     for height, index in keys:
-        if height:
+        if height:  # level 0 is read from ledger_entry, whose leaf hash proofs have always used
             inner.setdefault(height, []).append(index)
     if inner:
         clauses, params = [], []
@@ -212,7 +214,7 @@ def complete_nodes(batch=1000):
     in bulk around `append` (bench/ledger_bench.py). O(n); returns how many were added."""
     levels = merkle.Levels(leaf_hashes())
     have = {(level, idx) for level, idx in db.execute_sql("SELECT level, idx FROM ledger_node")}
-    rows = [{"level": h, "idx": i, "hash": value} for h in range(1, len(levels.levels))
+    rows = [{"level": h, "idx": i, "hash": value} for h in range(len(levels.levels))
             for i, value in enumerate(levels.levels[h]) if (h, i) not in have]
     with db.atomic():
         for start in range(0, len(rows), batch):

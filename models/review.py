@@ -118,7 +118,7 @@ def majority_of(config, file, decision=None):
     if decision:
         merged["fine_yuan"] = max(_yuan(merged.get("fine_yuan")), _yuan(decision.get("fine_yuan")))
         merged["penalty"] = f"{merged.get('penalty', '')} {decision.get('penalty', '')}"
-    return classify(config, file.case.party_kind, merged, hearing_held="听证" in file.done())
+    return classify(config, file.party_kind, merged, hearing_held="听证" in file.done())
 
 
 def needs_review(config, file, decision=None):
@@ -178,10 +178,10 @@ def check_proposal(config, file, data):
     for flag in data.get("flags") or []:
         if flag not in known:
             raise ReviewError(f"“{flag}”不是目录所列的情形，可写：{'、'.join(known)}。")
-    verdict = classify(config, file.case.party_kind, data, hearing_held="听证" in file.done())
+    verdict = classify(config, file.party_kind, data, hearing_held="听证" in file.done())
     data["major"] = verdict.major
     data["major_rules"] = [name for name, _ in verdict.rules]
-    flag = discretion_check(config, file.case, data)
+    flag = discretion_check(config, file, data)  # the item and the party as the log records them
     if flag:
         data["discretion_flag"] = flag
     return verdict
@@ -307,7 +307,7 @@ def check_gate(config, file, step, data):
             if _yuan(data.get("fine_yuan")) != _yuan(proposal.get("fine_yuan")):
                 raise ReviewError(f"须经法制审核：决定的罚款{_yuan(data.get('fine_yuan'))}元与审核通过的拟决定"
                                   f"（{_yuan(proposal.get('fine_yuan'))}元）不一致；请重新记录拟决定并提请审核。")
-            heavier = [r for r in verdict.rules if r not in classify(config, file.case.party_kind, proposal).rules
+            heavier = [r for r in verdict.rules if r not in classify(config, file.party_kind, proposal).rules
                        and r[0] != _hearing_rule(config)]
             if heavier:
                 raise ReviewError(f"须经法制审核：决定含有拟决定中没有的{heavier[0][0]}；请重新记录拟决定并提请审核。")
@@ -327,9 +327,10 @@ def _hearing_rule(config):
 
 # -- discretion (裁量基准): models/discretion.py ----------------------------------------------------------
 
-def discretion_check(config, case, proposal):
-    """The flag a reviewer sees when a proposed fine is outside its level's range, or ""."""
-    return discretion.check(config, case.item_code, case.party_kind, proposal)
+def discretion_check(config, file, proposal):
+    """The flag a reviewer sees when a proposed fine is outside its level's range, or "". `file` is the
+    CaseFile: its item and party come from the 立案 entry, not the index (issue 16)."""
+    return discretion.check(config, file.item_code, file.party_kind, proposal)
 
 
 # -- the flowchart ---------------------------------------------------------------------------------------

@@ -17,9 +17,9 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from peewee import CharField, IntegerField, TextField
+from peewee import BigIntegerField, CharField, IntegerField, TextField
 
-from models import ledger
+from models import checkpoint, ledger
 from models.database import BaseModel
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,9 @@ class TreeHead(BaseModel):
     origin = CharField()
     signature = TextField()  # base64
     key_id = CharField()
+    # The same head as a C2SP tlog-checkpoint signed note (models/checkpoint.py), with the bureau's
+    # signature line; None for heads signed before migration 0014, which keep only the old format.
+    note = TextField(null=True)
 
     class Meta:
         table_name = "tree_head"
@@ -53,6 +56,23 @@ class TreeHead(BaseModel):
     @classmethod
     def latest(cls):
         return cls.select().order_by(cls.size.desc(), cls.id.desc()).first()
+
+
+class Cosignature(BaseModel):
+    """联署 — a witness's (the justice bureau's) C2SP tlog-cosignature line on one published checkpoint."""
+
+    size = IntegerField()
+    root = CharField()  # hex
+    origin = CharField()
+    witness = CharField()  # the witness key's name
+    key_id = CharField()  # hex, 4 bytes
+    timestamp = BigIntegerField()  # POSIX seconds, as cosigned
+    line = TextField()  # the signature line, as the witness returned it
+    received_at = CharField()
+
+    class Meta:
+        table_name = "cosignature"
+        indexes = ((("size", "id"), False),)
 
 
 def signed_message(origin, alg, size, root_hex, timestamp):
@@ -125,8 +145,11 @@ def sign_root(config, key, size, root_hex, at=None):
     timestamp = (at or ledger.now()).isoformat()
     origin = config["ledger"]["origin"]
     message = signed_message(origin, "sha256", size, root_hex, timestamp)
+    # Both formats: the old line for whoever keeps the old feed, the C2SP checkpoint for standard tools.
+    note = checkpoint.sign_note(checkpoint.checkpoint_text(origin, size, bytes.fromhex(root_hex)), origin, key)
     head = TreeHead.create(size=size, root=root_hex, alg="sha256", timestamp=timestamp, origin=origin,
-                           signature=base64.b64encode(key.sign(message)).decode(), key_id=key_id(key.public_key()))
+                           signature=base64.b64encode(key.sign(message)).decode(), key_id=key_id(key.public_key()),
+                           note=note)
     _append_to_feed_file(config, head)
     return head
 
@@ -166,30 +189,54 @@ def feed_text(config, public_key=None):
     if public_key is not None:
         raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         lines.append(f"# public key (Ed25519, base64): {base64.b64encode(raw).decode()} key_id {key_id(public_key)}")
+        lines.append(f"# C2SP signed-note verifier key: {log_verifier(config, public_key)} (checkpoints: /ledger/checkpoint)")
     lines += [head.feed_line() for head in TreeHead.select().order_by(TreeHead.id)]
     return "\n".join(lines) + "\n"
 
 
 class PublishedHead:
-    """A head read from a feed (file, URL copy) or the table, before its signature is checked."""
+    """A head read from a feed (file, URL copy), a C2SP checkpoint or the table, before its signature is
+    checked. A head may carry the old-format signature, the checkpoint note, or both; every one it
+    carries must verify."""
 
-    def __init__(self, size, root, timestamp, alg, key_id, signature, origin, source):
+    def __init__(self, size, root, timestamp, alg, key_id, signature, origin, source, note=None):
         self.size, self.root, self.timestamp, self.alg = int(size), root, timestamp, alg
         self.key_id, self.signature, self.origin, self.source = key_id, signature, origin, source
+        self.note = note
+
+    @classmethod
+    def from_checkpoint(cls, note, source):
+        """A head from a C2SP checkpoint note (its signatures are checked later, by signature_ok)."""
+        text, _ = checkpoint.split_note(note)
+        origin, size, root, _ = checkpoint.parse_checkpoint(text)
+        return cls(size, root.hex(), "", "sha256", "", "", origin, source, note=note)
 
     @property
     def message(self):
         return signed_message(self.origin, self.alg, self.size, self.root, self.timestamp)
 
     def signature_ok(self, public_key):
-        try:
-            public_key.verify(base64.b64decode(self.signature), self.message)
-            return True
-        except (InvalidSignature, ValueError):
+        if not self.signature and not self.note:
             return False
+        if self.signature:
+            try:
+                public_key.verify(base64.b64decode(self.signature), self.message)
+            except (InvalidSignature, ValueError):
+                return False
+        return self.note is None or self.checkpoint_ok(public_key)
+
+    def checkpoint_ok(self, public_key):
+        """The C2SP note is signed by the bureau's key under the origin's name and says this size and root."""
+        try:
+            text, _ = checkpoint.open_note(self.note, [checkpoint.Verifier(self.origin, checkpoint.ED25519, public_key)])
+            origin, size, root, _ = checkpoint.parse_checkpoint(text)
+        except checkpoint.NoteError:
+            return False
+        return (origin, size, root.hex()) == (self.origin, self.size, self.root)
 
     def describe(self):
-        return f"树头（{self.size}条，{self.timestamp}，来源：{self.source}）"
+        when = self.timestamp or "检查点"
+        return f"树头（{self.size}条，{when}，来源：{self.source}）"
 
 
 def parse_feed(text, source, origin):
@@ -210,17 +257,125 @@ def parse_feed(text, source, origin):
 
 def published_heads(config, extra_files=()):
     """Every head we know of: the table, the feed file under var/, and files an auditor hands us."""
-    heads = [PublishedHead(h.size, h.root, h.timestamp, h.alg, h.key_id, h.signature, h.origin, "数据库")
+    heads = [PublishedHead(h.size, h.root, h.timestamp, h.alg, h.key_id, h.signature, h.origin, "数据库", h.note)
              for h in TreeHead.select().order_by(TreeHead.id)]
     files = [feed_path(config)] + list(extra_files)
     for path in filter(None, files):
         path = resolve(path)
         if path.exists():
-            heads += parse_feed(path.read_text(encoding="utf-8"), str(path), config["ledger"]["origin"])
+            text = path.read_text(encoding="utf-8")
+            if DASH_LINE in text:  # a C2SP checkpoint someone kept (e.g. from /ledger/checkpoint)
+                heads.append(PublishedHead.from_checkpoint(text, str(path)))
+            else:
+                heads += parse_feed(text, str(path), config["ledger"]["origin"])
     unique = {}
     for head in heads:
-        unique.setdefault((head.size, head.root, head.timestamp, head.signature), head)
+        # The feed's line and the table's row are one head; keep the copy that carries the checkpoint.
+        key = (head.size, head.root, head.timestamp, head.signature) if head.signature else (head.size, head.note)
+        if key not in unique or (head.note and not unique[key].note):
+            unique[key] = head
     return sorted(unique.values(), key=lambda h: (h.size, h.timestamp))
+
+
+DASH_LINE = "\n\u2014 "
+
+
+# -- C2SP checkpoints and the supervisor's cosignatures (issue 16) ---------------------------------------
+
+def log_verifier(config, public_key):
+    """The bureau's key as a signed-note verifier: named by the log's origin, as tlog-checkpoint advises."""
+    return checkpoint.Verifier(config["ledger"]["origin"], checkpoint.ED25519, public_key)
+
+
+def witnesses(config):
+    """The witnesses (监督机关) whose cosignatures the bureau accepts and `verify` looks for: ledger.witnesses,
+    verifier keys of type 0x04."""
+    found = []
+    for text in config["ledger"].get("witnesses") or []:
+        verifier = checkpoint.Verifier.parse(text)
+        if verifier.kind != checkpoint.COSIGNATURE_V1:
+            raise checkpoint.NoteError(f"监督机关公钥“{verifier.name}”不是联署公钥（类型 0x04）。")
+        found.append(verifier)
+    return found
+
+
+def latest_checkpoint_head():
+    """The newest head that has a C2SP note (heads from before migration 0014 have none)."""
+    return (TreeHead.select().where(TreeHead.note.is_null(False))
+            .order_by(TreeHead.size.desc(), TreeHead.id.desc()).first())
+
+
+def cosignatures_for(size, root_hex):
+    return list(Cosignature.select().where((Cosignature.size == size) & (Cosignature.root == root_hex))
+                .order_by(Cosignature.id))
+
+
+def published_checkpoint(head):
+    """The checkpoint as published: the note with the bureau's signature, then every cosignature line."""
+    lines = []
+    for cosignature in cosignatures_for(head.size, head.root):
+        if cosignature.line not in lines:
+            lines.append(cosignature.line)
+    return head.note + "".join(lines)
+
+
+def add_cosignatures(config, note, received_at=None):
+    """Keep the cosignature lines of `note` (a checkpoint the witness returned) from configured witnesses.
+
+    The checkpoint must be one the bureau published (same size and root, the bureau's own signature
+    valid) and each kept line must verify against a configured witness key; returns the witness names
+    stored. NoteError in Chinese otherwise; nothing is stored then."""
+    public_key = load_public_key(config)
+    text, _ = checkpoint.split_note(note)
+    origin, size, root, _ = checkpoint.parse_checkpoint(text)
+    head = TreeHead.get_or_none((TreeHead.size == size) & (TreeHead.root == root.hex()) & TreeHead.note.is_null(False))
+    if head is None or origin != config["ledger"]["origin"]:
+        raise checkpoint.NoteError(f"本局没有发布过这个检查点（{size}条）：联署未保存。")
+    trusted = witnesses(config)
+    if not trusted:
+        raise checkpoint.NoteError("config.yaml 的 ledger.witnesses 没有配置监督机关的联署公钥：联署未保存。")
+    _, good = checkpoint.open_note(note, [log_verifier(config, public_key)] + trusted)
+    stored = []
+    received = (received_at or ledger.now()).isoformat()
+    for verifier, signature in good:
+        if verifier.kind != checkpoint.COSIGNATURE_V1:
+            continue
+        line = signature.line()
+        if not Cosignature.select().where((Cosignature.line == line)).exists():
+            Cosignature.create(size=size, root=root.hex(), origin=origin, witness=verifier.name,
+                               key_id=verifier.id.hex(), timestamp=signature.timestamp, line=line,
+                               received_at=received)
+        stored.append(verifier.name)
+    if not stored:
+        raise checkpoint.NoteError("检查点上没有已配置的监督机关的联署：联署未保存。")
+    return stored
+
+
+def cosignature_status(config, heads, public_key, now):
+    """What `verify` says of the latest head: whether a configured witness cosigned it and how long ago.
+
+    Returns (latest head, [(witness name, timestamp, age in seconds)]) — the list empty when no
+    cosignature of a configured witness on that checkpoint verifies. A cosignature is verified here,
+    not trusted from the table."""
+    noted = [h for h in heads if h.note]
+    if not noted:
+        return None, []
+    latest = max(noted, key=lambda h: h.size)
+    try:
+        trusted = witnesses(config)
+    except checkpoint.NoteError:
+        trusted = []
+    found = []
+    for cosignature in cosignatures_for(latest.size, latest.root):
+        note = latest.note + cosignature.line
+        try:
+            _, good = checkpoint.open_note(note, [log_verifier(config, public_key)] + trusted)
+        except checkpoint.NoteError:
+            continue
+        for verifier, signature in good:
+            if verifier.kind == checkpoint.COSIGNATURE_V1:
+                found.append((verifier.name, signature.timestamp, int(now) - signature.timestamp))
+    return latest, found
 
 
 def today_in_china():
@@ -237,8 +392,13 @@ def inclusion_proof_document(config, seq, head=None):
     entry = ledger.LedgerEntry.by_seq(seq)
     if entry is None:
         return None
-    head = head or (TreeHead.select().where(TreeHead.size > entry.seq)
-                    .order_by(TreeHead.size.desc(), TreeHead.id.desc()).first())
+    # The newest head the supervisor has cosigned, when one covers the entry (a head signed tonight is
+    # cosigned tomorrow); else the newest head.
+    cosigned = (TreeHead.select().join(Cosignature, on=((Cosignature.size == TreeHead.size) & (Cosignature.root == TreeHead.root)))
+                .where((TreeHead.size > entry.seq) & TreeHead.note.is_null(False))
+                .order_by(TreeHead.size.desc(), TreeHead.id.desc()).first())
+    head = head or cosigned or (TreeHead.select().where(TreeHead.size > entry.seq)
+                                .order_by(TreeHead.size.desc(), TreeHead.id.desc()).first())
     if head is None:
         return None
     try:
@@ -255,7 +415,9 @@ def inclusion_proof_document(config, seq, head=None):
         "tree_head": {"size": head.size, "root": head.root, "timestamp": head.timestamp,
                       "key_id": head.key_id, "signature": head.signature},
         "audit_path": [h.hex() for h in path],
-        "verify_with": "python3 tools/verify_proof.py proof.json pubkey.pem",
+        # The same head as a C2SP checkpoint, with the supervisor's cosignatures (None before 0014).
+        "checkpoint": published_checkpoint(head) if head.note else None,
+        "verify_with": "python3 verify_proof.py proof.json pubkey.pem  (下载：/ledger/verify_proof.py)",
     }
 
 

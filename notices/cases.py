@@ -24,7 +24,7 @@ def remind_case_limits(config, today=None, now=None):
     before = config["cases"]["limits"]["remind_before_workdays"]
     queued = 0
     for case, limit, left in cases.running_limits(config, today):
-        what = f"案件 {case.number}（{case.party_name}）：{limit.name}"
+        what = f"案件 {case.number}（{case.recorded_party_name}）：{limit.name}"
         if left < 0:
             stage, text = f"overdue:{today}", f"【已超期】{what}，期限{limit.due:%m月%d日}已过（{limit.source}），请尽快处理。"
         elif left <= before:

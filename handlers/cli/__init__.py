@@ -1,7 +1,7 @@
 """The command line: one click command or group per area, each run inside the app (bot.py's FlaskGroup
 calls the app factory), all registered on bot.py's one group."""
 from handlers.cli import (answers, badges, cases, chat, complaints, disclosure, draws, ledger, notices, ops, outbox,
-                          publication, review, server, staff, wechat)
+                          publication, review, server, staff, wechat, witness)
 
 COMMANDS = [
     server.serve_command, server.init_db_command, server.migrate_command,  # running the service
@@ -13,6 +13,7 @@ COMMANDS = [
     badges.export_officers_command, badges.scans_command,
     complaints.complaints,  # 投诉举报
     cases.case_group, ledger.verify_command, ledger.ledger_group,  # 全过程记录
+    witness.witness_group,  # 监督机关的见证 (cosigned checkpoints, run on the justice bureau's machine)
     draws.draw_group,  # 双随机、一公开
     ops.clock_command, ops.scheduler_command, ops.backup_command, ops.restore_command,  # the clock, backups
     review.review_group,  # 重大执法决定法制审核

@@ -44,7 +44,7 @@ def list_command():
     _config()
     for case in cases.Case.select().order_by(cases.Case.opened_seq):
         demo = "【示例】" if case.is_demo else ""
-        click.echo(f"{demo}{case.number}  {case.party_name}  {case.item_code}  当前环节：{case.file().status()}")
+        click.echo(f"{demo}{case.number}  {case.recorded_party_name}  {case.item_code}  当前环节：{case.file().status()}")
 
 
 @case_group.command("show")
@@ -57,7 +57,7 @@ def show_command(number):
     except cases.CaseError as exc:
         raise click.ClickException(str(exc))
     file = case.file()
-    click.echo(f"{case.number}  当事人：{case.party_name}（{case.party_kind}）  事项：{case.item_code}")
+    click.echo(f"{case.number}  当事人：{case.recorded_party_name}（{case.recorded_party_kind}）  事项：{case.item_code}")
     for entry in file.entries:
         content = file.contents[entry.seq]
         label = {"step": content["step"], "evidence": f"音像/文书（{content['step']}）",

@@ -1,10 +1,12 @@
 """The case-file log on the command line (全过程记录): the full check, signed tree heads, proofs.
 
     python bot.py verify [--since] [--heads FILE] [--pubkey PEM] [--no-files]
-    python bot.py ledger keygen | sign | heads | proof SEQ [-o FILE]
+    python bot.py ledger keygen | sign | heads | proof SEQ [-o FILE] | add-cosignature FILE | triggers
 """
+import datetime as dt
 import json
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -12,7 +14,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from handlers.cli.common import open_db as _config
-from models import treehead
+from models import checkpoint, ledger, treehead
 from models.audit import load_checkpoint, save_checkpoint, verify_log, verify_since
 from models.evidence import EvidenceStore
 from notices.ledger import RefusedToSign, publish_tree_head
@@ -51,6 +53,7 @@ def verify_command(head_files, pubkey, no_files, since):
         save_checkpoint(checkpoint_file, report, heads)
     click.echo(f"共{report.entries}条记录，核对已发布树头{report.heads_checked}个，复核文件{report.files_checked}个；"
                f"根哈希 {report.root}")
+    _say_cosigned(config, heads, key)
     if report.ok:
         click.echo("核验通过：记录与已发布的签名树头一致，没有发现改动。")
         return
@@ -59,6 +62,22 @@ def verify_command(head_files, pubkey, no_files, since):
     for problem in report.problems:
         click.echo(f"  - {problem.message}", err=True)
     sys.exit(1)
+
+
+def _say_cosigned(config, heads, key):
+    """Whether the newest checkpoint is cosigned by the supervisor, and how old that cosignature is."""
+    latest, found = treehead.cosignature_status(config, heads, key, time.time())
+    if latest is None:
+        click.echo("尚无 C2SP 检查点（本版本之前签发的树头只有旧格式签名，仍可核验）。")
+        return
+    if not found:
+        click.echo(f"最新检查点（{latest.size}条）尚未经监督机关联署：请监督机关运行 python bot.py witness cosign。")
+        return
+    limit = config["ledger"].get("cosignature_max_age_hours", 48) * 3600
+    for name, stamp, age in found:
+        when = dt.datetime.fromtimestamp(stamp, ledger.CHINA_TZ).strftime("%Y-%m-%d %H:%M")
+        stale = "，已超过时限，请联系监督机关" if age > limit else ""
+        click.echo(f"最新检查点（{latest.size}条）已由监督机关 {name} 联署：{when}，距今{age // 3600}小时{stale}。")
 
 
 @click.group("ledger", cls=AppGroup)
@@ -88,6 +107,28 @@ def sign_command():
     except RefusedToSign as exc:
         raise click.ClickException(f"未签发：记录核验失败：{exc}")
     click.echo(f"已签发树头：{head.size}条，根哈希 {head.root}，{head.timestamp}")
+
+
+@ledger_group.command("add-cosignature")
+@click.argument("note_file", type=click.Path(exists=True, dir_okay=False))
+def add_cosignature_command(note_file):
+    """Publish the supervisor's cosignature: the checkpoint file `witness cosign` returned."""
+    config = _config()
+    try:
+        names = treehead.add_cosignatures(config, Path(note_file).read_text(encoding="utf-8"))
+    except (checkpoint.NoteError, UnicodeDecodeError) as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"已保存并公布 {'、'.join(names)} 的联署（/ledger/checkpoint）。")
+
+
+@ledger_group.command("triggers")
+def triggers_command():
+    """Reinstall the append-only triggers (after `verify` named one missing or altered)."""
+    _config()
+    from models import ledger
+
+    ledger.install_append_only_triggers()
+    click.echo("已重新安装防删改触发器。请保留 verify 的报告，查明是谁删除或改动了它们。")
 
 
 @ledger_group.command("heads")

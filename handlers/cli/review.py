@@ -51,7 +51,7 @@ def propose_command(number, by, report, penalty, fine_yuan, confiscation_yuan, b
         data["base_yuan"] = base_yuan
     entry = _record(config, number, "拟决定", data, by)
     stored = entry.content["data"]
-    click.echo(review.classify(config, cases.get_case(number).party_kind, stored,
+    click.echo(review.classify(config, cases.get_case(number).recorded_party_kind, stored,
                                "听证" in cases.get_case(number).file().done()).explain())
     if stored.get("discretion_flag"):
         click.echo(f"裁量提示：{stored['discretion_flag']}")

@@ -6,13 +6,16 @@
 - /ledger/proof/<n>.json        inclusion proof of a published decision's entry: the de-identified record
                                 and the leaf hash, never the entry's bytes (models/publication.py)
 - /ledger/consistency?first=&second=   consistency proof between two published sizes
+- /ledger/checkpoint    the newest head as a C2SP tlog-checkpoint, with the supervisor's cosignatures
+- /ledger/vkey          the bureau's key as a C2SP signed-note verifier key (and the witnesses' keys)
+- /ledger/verify_proof.py   the standalone verifier (standard library only) that the page explains
 """
 import json
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
-from models import publication, treehead
+from models import checkpoint, publication, treehead
 
 bp = Blueprint("ledger", __name__, url_prefix="/ledger")
 
@@ -58,6 +61,34 @@ def public_key():
     return Response(treehead.public_key_pem(key), mimetype="application/x-pem-file")
 
 
+@bp.get("/checkpoint")
+def latest_checkpoint():
+    head = treehead.latest_checkpoint_head()
+    if head is None:
+        return _text("尚未发布 C2SP 检查点（每日发布），请稍后再试。\n", 404)
+    return _text(treehead.published_checkpoint(head))
+
+
+@bp.get("/vkey")
+def verifier_keys():
+    key = _public_key()
+    if key is None:
+        return _text("本局尚未配置签名密钥，请稍后再试。\n", 503)
+    lines = [str(treehead.log_verifier(_config(), key))]
+    try:
+        lines += [str(w) for w in treehead.witnesses(_config())]
+    except checkpoint.NoteError as exc:
+        current_app.logger.error("ledger.witnesses is misconfigured: %s", exc)
+    return _text("\n".join(lines) + "\n")
+
+
+@bp.get("/verify_proof.py")
+def verifier_script():
+    path = Path(current_app.root_path) / "tools" / "verify_proof.py"
+    return Response(path.read_bytes(), mimetype="text/x-python",
+                    headers={"Content-Disposition": "attachment; filename=verify_proof.py"})
+
+
 @bp.get("/proof/<int:seq>.json")
 def inclusion_proof(seq):
     document, refusal = publication.public_proof(_config(), seq)
@@ -78,12 +109,3 @@ def consistency():
         return _text("没有这样大小的记录树。\n", 404)
     return Response(json.dumps(document), mimetype="application/json")
 
-
-VERIFIER = Path(__file__).resolve().parents[2] / "tools" / "verify_proof.py"
-
-
-@bp.get("/verify_proof.py")
-def verifier():
-    """The checker a citizen runs on a downloaded proof: Python 3's standard library only."""
-    return Response(VERIFIER.read_bytes(), mimetype="text/x-python",
-                    headers={"Content-Disposition": "attachment; filename=verify_proof.py"})

@@ -170,7 +170,7 @@ def cmd_cases(ctx, staff, rest):
     authorize(staff, "case.list")
     if rest:
         return case_file(ctx, find_case(rest.split()[0]))
-    rows = [f"{'【示例】' if case.is_demo else ''}{short_ref(case.number)}　{case.party_name}\n{case.number}　当前：{status}"
+    rows = [f"{'【示例】' if case.is_demo else ''}{short_ref(case.number)}　{case.recorded_party_name}\n{case.number}　当前：{status}"
             for case, status in cases.Case.open_with_status()]
     if not rows:
         return "目前没有在办案件。"
@@ -182,7 +182,7 @@ def case_file(ctx, case):
     file = case.file()
     allowed = file.allowed_next(ctx.config)
     names = {o.cert_no: o.name for o in Officer.select(Officer.cert_no, Officer.name)}
-    title = (f"{case.number}\n当事人：{case.party_name}（{case.party_kind}）　事项：{case.item_code}\n"
+    title = (f"{case.number}\n当事人：{file.party_name}（{file.party_kind}）　事项：{case.item_code}\n"
              f"当前环节：{file.status()}；可记录：{'、'.join(allowed) or '无（已办结）'}")
     return Paged(title, [entry_line(file, entry, names) for entry in file.entries])
 

@@ -519,7 +519,7 @@ def notices_line(complaint):
 def case_limit_block(case, limit, left):
     """A case's running limit (models/cases.py `deadlines`): 90 days, 先行登记保存, 查封扣押, review."""
     when = f"已超期{-left}个工作日" if left < 0 else f"剩{left}个工作日"
-    return f"案件 {case.number}　{case.party_name}\n{limit.name}：{limit.due:%m月%d日}（{when}，{limit.source}）"
+    return f"案件 {case.number}　{case.recorded_party_name}\n{limit.name}：{limit.due:%m月%d日}（{when}，{limit.source}）"
 
 
 def todo_block(ctx, complaint):

@@ -301,7 +301,14 @@ def signed_copy(config, tmp_path):
     conn.close()
 
 
-def run_verify(copy_config, tmp_path):
+def run_verify(copy_config, tmp_path, restore_triggers=True):
+    """`bot.py verify` on the tampered copy; by default after putting the triggers back, as a careful
+    tamperer would (their absence is itself reported: test_missing_triggers_are_named)."""
+    if restore_triggers:
+        with sqlite3.connect(copy_config["database"]["url"][len("sqlite:///"):]) as conn:
+            for table in ledger.APPEND_ONLY_TABLES:
+                for statement in ledger._sqlite_triggers(table):
+                    conn.execute(statement)
     cfg = tmp_path / "copy.yaml"
     import yaml
 
@@ -346,6 +353,69 @@ def test_a_forged_hash_column_still_fails_against_the_head(signed_copy, tmp_path
     result = run_verify(copy_config, tmp_path)
     assert result.returncode == 1
     assert "与数据库不符" in result.stderr
+    # Named at its own entry (issue 16): the leaf hash copy written with the entry gives it away.
+    assert "第5条记录起" in result.stderr and "第5条记录内容与记录时的哈希不符" in result.stderr
+    assert "哈希列也被改写" in result.stderr
+
+
+def test_a_forged_hash_column_alone_is_told_apart_from_changed_content(signed_copy, tmp_path):
+    conn, _, copy_config = signed_copy
+    conn.execute("UPDATE ledger_entry SET leaf_hash = zeroblob(32) WHERE seq = 3")
+    conn.commit()
+    result = run_verify(copy_config, tmp_path)
+    assert result.returncode == 1
+    assert "第3条记录的哈希列被改动（记录内容未变" in result.stderr and "第3条记录内容与" not in result.stderr
+
+
+def test_missing_triggers_are_named(signed_copy, tmp_path):
+    conn, _, copy_config = signed_copy
+    result = run_verify(copy_config, tmp_path, restore_triggers=False)
+    assert result.returncode == 1
+    assert "表 ledger_entry 缺少防删改触发器 ledger_entry_no_update" in result.stderr
+    assert "表 enforcement_case 缺少防删改触发器 enforcement_case_no_delete" in result.stderr
+    run_verify(copy_config, tmp_path)  # put back
+    conn.execute("DROP TRIGGER tree_head_no_delete")
+    conn.execute("CREATE TRIGGER tree_head_no_delete BEFORE DELETE ON tree_head BEGIN SELECT 1; END")
+    conn.commit()
+    with sqlite3.connect(copy_config["database"]["url"][len("sqlite:///"):]) as other:
+        assert other.execute("SELECT sql FROM sqlite_master WHERE name = 'tree_head_no_delete'").fetchone()[0].endswith("SELECT 1; END")
+    result = run_verify(copy_config, tmp_path, restore_triggers=False)
+    assert result.returncode == 1 and "tree_head_no_delete 被改动或停用" in result.stderr
+
+
+def test_an_index_edited_behind_the_triggers_is_named_and_documents_follow_the_log(signed_copy, tmp_path):
+    """The reported bug: party_name edited in enforcement_case, `verify` passed and the 决定书 named
+    someone else. Now verify names the row and the documents print the log's party."""
+    from models import documents
+    from models.database import open_database
+
+    conn, _, copy_config = signed_copy
+    conn.execute("UPDATE enforcement_case SET party_name = '张三' WHERE number = '奈文旅立字〔2026〕第1号'")
+    conn.execute("DELETE FROM enforcement_case WHERE number = '奈文旅立字〔2026〕第3号'")
+    conn.commit()
+    result = run_verify(copy_config, tmp_path)
+    assert result.returncode == 1
+    assert "案件“奈文旅立字〔2026〕第1号”的当事人名称“张三”与第0条立案记录“奈曼旗星空网吧”不符" in result.stderr
+    assert "立案记录（案件“奈文旅立字〔2026〕第3号”）在案件索引中没有对应行" in result.stderr
+    open_database(copy_config["database"]["url"])
+    db.connect(reuse_if_open=True)
+    case = cases.Case.by_number("奈文旅立字〔2026〕第1号")
+    rows, paragraphs, _ = documents.form_content(copy_config, case, "行政处罚事先告知书")
+    text = str(rows) + "".join(paragraphs)
+    assert "奈曼旗星空网吧" in text and "张三" not in text
+
+
+@pytest.mark.parametrize("sql", ["UPDATE ledger_entry SET body = CAST(body AS TEXT) WHERE seq = 2",
+                                 "UPDATE ledger_entry SET leaf_hash = hex(leaf_hash) WHERE seq = 2",
+                                 "UPDATE ledger_entry SET body = 42 WHERE seq = 2",
+                                 "UPDATE ledger_entry SET body = CAST(body AS TEXT) WHERE kind = 'evidence'"])
+def test_values_of_unexpected_type_are_named_not_a_crash(signed_copy, tmp_path, sql):
+    conn, _, copy_config = signed_copy
+    conn.execute(sql)
+    conn.commit()
+    result = run_verify(copy_config, tmp_path)  # asserts no traceback
+    assert result.returncode == 1
+    assert "核验失败：第" in result.stderr
 
 
 def test_one_deleted_entry_is_named(signed_copy, tmp_path):
@@ -403,7 +473,8 @@ def test_the_fast_path_agrees_with_the_row_by_row_scan(signed_copy):
     # An entry of another algorithm is not SHA-256: the full scan takes it, and the log still verifies.
     ledger.append("note", {"x": 1}, alg="sm3")
     assert verify.fast_scan(batch=3) is None
-    assert verify_log(treehead.published_heads(copy_config), key).ok
+    report = verify_log(treehead.published_heads(copy_config), key)
+    assert all("触发器" in p.message for p in report.problems)  # this copy's triggers were dropped: nothing else
     # Two entries after the last head swapped, hash columns too: no head covers them, the bodies' own
     # indexes give them away.
     ledger.append("note", {"x": 2})
@@ -445,13 +516,13 @@ def test_decision_proof_downloads_and_checks_with_the_stdlib_script(config, clie
     script = [sys.executable, "-I", str(ROOT / "tools" / "verify_proof.py"), "proof.json", "pub.pem"]
     ok = subprocess.run(script, cwd=tmp_path, capture_output=True, text=True)
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert "验证通过" in ok.stdout
+    assert "通过：该记录包含在本局签名发布的执法全过程记录中" in ok.stdout
     proof = json.loads(response.data)
     assert proof["entry"]["body"] is None and "5000" in proof["entry"]["published"]["conclusion"]
     proof["leaf_hash"] = proof["leaf_hash"][::-1]  # another entry's hash is not under the signed root
     (tmp_path / "proof.json").write_text(json.dumps(proof, ensure_ascii=False))
     bad = subprocess.run(script, cwd=tmp_path, capture_output=True, text=True)
-    assert bad.returncode == 1 and "验证失败" in bad.stdout
+    assert bad.returncode == 1 and "未通过" in bad.stdout
 
 
 def test_consistency_route(config, client):

@@ -18,11 +18,13 @@ PATHS = ["/", "/subject", "/items", "/inspections", "/officers", "/flows", "/bas
          "/ledger/proof/{x}.json", "/ledger/consistency", "/v/{x}", "/v-photo/{x}", "/staff/badges", "/{x}",
          "/draws/", "/draws/{x}", "/draws/{x}/result.json", "/draws/1/{x}.json", "/draws/{x}/commitment-proof.json",
          "/disclosures/", "/disclosures/{x}", "/disclosures/index.json", "/disclosures/feed.atom", "/disclosures/stats",
-         "/staff/disclosures/{x}", "/ledger/verify_proof.py"]
+         "/staff/disclosures/{x}", "/open311/v2/requests/{x}.xml", "/open311/v2/services/{x}.xml",
+         "/open311/v2/services/{x}.json", "/open311/v2/tokens/{x}.json", "/open311/v2/discovery.{x}",
+         "/open311/v2/requests.xml", "/ledger/checkpoint", "/ledger/vkey", "/ledger/verify_proof.py"]
 KEYS = ["q", "page", "first", "second", "api_key", "status", "service_code", "start_date", "end_date", "lat",
         "long", "ticket", "code", "next", "large", "days", "officer", "category", "content", "form_token",
         "service_request_id", "description", "address_string", "email", "csrf_token", "from", "to", "party", "item",
-        "size"]
+        "size", "jurisdiction_id", "address_id", "media_url"]
 
 weird = st.one_of(
     st.text(max_size=30),
