@@ -21,6 +21,7 @@ from models.health import ClockHeartbeat
 from models.answers import Faq, Synonym, UnansweredQuestion
 from models.draws import DRAW_MODELS
 from models.publication import PUBLICATION_MODELS
+from models.case_subscriptions import CASE_SUBSCRIPTION_MODELS
 
 ALL_MODELS = [Bureau, Officer, EnforcementItem, InspectionItem, FlowStep, ListReview, InboundMessage, Staff]
 ALL_MODELS += [OfficerStatusChange, BadgeScan, WeChatBadgeQR]  # 亮证 (models/badges.py)
@@ -33,6 +34,7 @@ ALL_MODELS += [Faq, Synonym, UnansweredQuestion]  # 公众问答 (models/answers
 ALL_MODELS += DRAW_MODELS  # 双随机、一公开 (models/draws.py)
 ALL_MODELS += [JobRun, Subscription] + ANNOUNCEMENT_MODELS  # the clock's record, 订阅公示, 公告
 ALL_MODELS += PUBLICATION_MODELS  # 事后公开 (models/publication.py)
+ALL_MODELS += CASE_SUBSCRIPTION_MODELS  # 案件查询码, 订阅案件 (models/case_subscriptions.py)
 
 __all__ = [
     "ALL_MODELS", "BaseModel", "Bureau", "EnforcementItem", "FlowStep", "InboundMessage", "InspectionItem",

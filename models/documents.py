@@ -14,7 +14,11 @@ import io
 import logging
 from xml.sax.saxutils import escape
 
-from models import cases, ledger
+from models import case_subscriptions, cases, ledger
+
+# Documents served on the party that carry the case's 案件查询码, so the party can ask to be told when the
+# decision is published, corrected or withdrawn (models/case_subscriptions.py).
+WITH_QUERY_CODE = ("行政处罚事先告知书", "行政处罚决定书", "当场处罚决定书")
 
 # name -> (the step it is made from, the fields it prints as (label, key)); the text is built below.
 FORMS = {
@@ -66,8 +70,13 @@ def _remedies(config, first_review):
     return "；".join(f"{r['name']}：{r['limit']}向{r['where']}提出（{r['source']}）" for r in chosen)
 
 
-def _text(form, file, data, config):
+def subscribe_line(code):
+    return f"关注本局公众号，发送“订阅案件 {code}”，本案决定公开、更正或撤回时将通知您。"
+
+
+def _text(form, file, data, config, code=None):
     """The prose of each form: rights, time limits and where to seek remedy, as the forms require."""
+    told = [subscribe_line(code)] if code and form in WITH_QUERY_CODE else []
     party = file.party_name
     pay = config["cases"]["payment"]
     days = config["cases"]["statement_period_working_days"]
@@ -79,13 +88,13 @@ def _text(form, file, data, config):
     return {
         "行政处罚事先告知书": [f"{party}：", "本机关拟对你（单位）作出上述行政处罚，现将拟作出的行政处罚内容及事实、理由、依据告知如下。"
                        f"根据《中华人民共和国行政处罚法》第四十四条、第四十五条的规定，你（单位）有权进行陈述和申辩，请于收到本告知书之日起"
-                       f"{days}个工作日内向本机关提出。" + hearing + "逾期未提出的，视为放弃上述权利。"],
+                       f"{days}个工作日内向本机关提出。" + hearing + "逾期未提出的，视为放弃上述权利。"] + told,
         "行政处罚决定书": [f"当事人：{party}", paying,
                      f"当事人如不服本决定，可依法申请行政复议或者提起行政诉讼：{_remedies(config, False)}。",
-                     "行政复议或者行政诉讼期间，本决定不停止执行，法律另有规定的除外。"],
+                     "行政复议或者行政诉讼期间，本决定不停止执行，法律另有规定的除外。"] + told,
         "当场处罚决定书": [f"当事人：{party}", paying,
                      f"对当场作出的行政处罚决定不服的，应当先申请行政复议：{_remedies(config, True)}。",
-                     "本决定书当场交付当事人；当事人拒绝签收的，由执法人员注明（《中华人民共和国行政处罚法》第五十二条）。"],
+                     "本决定书当场交付当事人；当事人拒绝签收的，由执法人员注明（《中华人民共和国行政处罚法》第五十二条）。"] + told,
         "重大执法决定法制审核意见书": ["审核事项：" + "；".join(f"{k}：{'是' if v else '否'}" for k, v in (data.get("points") or {}).items()),
                           "法制审核员（签名）：____________"],
         "集体讨论记录": ["参加人员（签名）：____________________________"],
@@ -132,7 +141,8 @@ def form_content(config, case, form):
     if file.corrections.get(seq):
         rows.append(("更正", "；".join(c["data"]["reason"] for c in file.corrections[seq])))
     entry = ledger.LedgerEntry.get_by_id(seq)
-    return rows, _text(form, file, data, config), entry
+    code = case_subscriptions.code_for(case.number) if form in WITH_QUERY_CODE else None
+    return rows, _text(form, file, data, config, code), entry
 
 
 def footer(case, entry):

@@ -15,13 +15,14 @@ What happens to it — 公开, 人工更正 of the masking, 不予公开 (a mino
 is a `DisclosureEvent`; the public pages show those that are public, staff see all. Nothing is deleted.
 """
 import datetime as dt
+import functools
 import json
 import re
 from contextlib import contextmanager
 
 from peewee import BooleanField, CharField, DateField, DateTimeField, ForeignKeyField, IntegerField, TextField, fn
 
-from models import ledger
+from models import case_subscriptions, ledger
 from models.database import BaseModel, db, is_sqlite
 from models.disclosure import Bureau, EnforcementItem
 from models.masking import mask
@@ -247,10 +248,15 @@ class PublicationState(BaseModel):
 PUBLICATION_MODELS = [Disclosure, DisclosureEvent, PublicationState]
 
 
-def log_event(disclosure, action, at, by="", reason="", public=False):
+def log_event(disclosure, action, at, by="", reason="", public=False, config=None):
+    """Record what happened; a public 公开/更新/撤回 (with `config`) also queues, in the same transaction, a
+    message to each WeChat user bound to the case by its query code (models/case_subscriptions.py)."""
     snapshot = json.dumps(disclosure.public_fields(), ensure_ascii=False) if public else ""
-    return DisclosureEvent.create(disclosure=disclosure, at=at.replace(tzinfo=None), action=action, by=by,
-                                  reason=reason, public=public, snapshot=snapshot)
+    event = DisclosureEvent.create(disclosure=disclosure, at=at.replace(tzinfo=None), action=action, by=by,
+                                   reason=reason, public=public, snapshot=snapshot)
+    if public:
+        case_subscriptions.queue_notices(config, disclosure, event)
+    return event
 
 
 def _now(now=None):
@@ -591,7 +597,8 @@ def publish(config, row, now=None, by="系统"):
     months = settings(config)["display_months"].get(row.severity, settings(config)["display_months"]["一般"])
     row.expires_on = add_months(now.date(), int(months))
     row.save()
-    log_event(row, "公开", now, by=by, public=True, reason="" if row.on_time else f"超过公开期限（{row.due_on}）")
+    log_event(row, "公开", now, by=by, public=True, reason="" if row.on_time else f"超过公开期限（{row.due_on}）",
+              config=config)
     return row
 
 
@@ -612,17 +619,17 @@ def publish_changes(config, now=None, limit=None):
         query = query.where(Disclosure.confirmed_by.is_null(False))
     done = 0
     for row in query.order_by(Disclosure.id).limit(limit):
-        _publish_update(row, row.change_reason, now, "系统")
+        _publish_update(config, row, row.change_reason, now, "系统")
         done += 1
     return done
 
 
-def _publish_update(row, reason, now, by):
+def _publish_update(config, row, reason, now, by):
     row.version += 1
     row.public_note = f"已更新：{reason}" if reason else "已更新"
     row.change, row.change_reason, row.updated_at = "", "", now
     row.save()
-    log_event(row, "更新", now, by=by, reason=reason, public=True)
+    log_event(row, "更新", now, by=by, reason=reason, public=True, config=config)
 
 
 def expire(today, now=None, limit=None):
@@ -655,6 +662,15 @@ def overdue(today, limit=None):
 
 # -- staff acts ---------------------------------------------------------------------------------------
 
+def _one_transaction(act):
+    """A staff act and what it queues (the bound party's message) are written together or not at all."""
+    @functools.wraps(act)
+    def run(*args, **kwargs):
+        with db.atomic():
+            return act(*args, **kwargs)
+    return run
+
+
 def _require(staff, act, row=None):
     try:
         authorize(staff, act, row)
@@ -676,6 +692,7 @@ def _reason(text, what):
     return text
 
 
+@_one_transaction
 def correct_masking(config, row, staff, *, keep=(), extra=(), reason, now=None):
     """人工更正 of the masking: fragments to keep or to hide besides the rules; on record with who and why.
     A published record goes out again at once, marked 已更新 (a hidden fragment must not stay out)."""
@@ -697,7 +714,7 @@ def correct_masking(config, row, staff, *, keep=(), extra=(), reason, now=None):
     what = "；".join(filter(None, [f"保留：{'、'.join(keep)}" if keep else "", f"隐去{len(extra)}处" if extra else ""]))
     log_event(row, "人工更正", now, by=staff.label, reason=f"{reason}（{what}）")
     if row.status == PUBLISHED:
-        _publish_update(row, "更正个人信息处理", now, staff.label)
+        _publish_update(config, row, "更正个人信息处理", now, staff.label)
     return row
 
 
@@ -713,6 +730,7 @@ def confirm(config, row, staff, now=None):
     return row
 
 
+@_one_transaction
 def publish_now(config, row, staff, now=None):
     """A member of staff publishes a pending record at once (it was checked; no need to wait for the clock)."""
     _require(staff, "publication.manage", row)
@@ -720,11 +738,12 @@ def publish_now(config, row, staff, now=None):
         raise PublicationError("决定尚未送达当事人，送达后再公开（送达环节记录后系统自动处理）。")
     row.confirmed_by = row.confirmed_by or staff.label
     if row.status == PUBLISHED and row.change == CORRECTION:
-        _publish_update(row, row.change_reason, _now(now), staff.label)
+        _publish_update(config, row, row.change_reason, _now(now), staff.label)
         return row
     return publish(config, row, now, by=staff.label)
 
 
+@_one_transaction
 def withhold(config, row, staff, reason, now=None):
     """不予公开 with a recorded reason (a minor, state or trade secrets, privacy); a published one is taken
     down at once, and the public sees only that it was withdrawn."""
@@ -744,6 +763,7 @@ def withhold(config, row, staff, reason, now=None):
     return row
 
 
+@_one_transaction
 def withdraw(config, row, staff, reason, *, revoked_on, now=None, internal_reason=""):
     """撤回 (《行政处罚法》第四十八条第二款): the decision was changed, revoked, confirmed illegal or void;
     the publication is taken down with the public reason, within 3 working days of `revoked_on`."""
@@ -760,7 +780,7 @@ def withdraw(config, row, staff, reason, *, revoked_on, now=None, internal_reaso
     row.change, row.change_reason, row.change_due = "", "", due.due
     row.save()
     late = "" if now.date() <= due.due else f"（超过撤回期限{due.due}）"
-    log_event(row, "撤回", now, by=staff.label, reason=reason + late, public=True)
+    log_event(row, "撤回", now, by=staff.label, reason=reason + late, public=True, config=config)
     if internal_reason:
         log_event(row, "不予公开", now, by=staff.label, reason=internal_reason)
     return row
