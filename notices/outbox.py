@@ -185,8 +185,9 @@ FAILURE_KEY = "failed-notice"
 
 def tell_staff_of_failure(row, now):
     """The staff on duty (受理员, 负责人) hear that a message about a citizen's own matter (their complaint, the
-    decision on the case they reported) finally failed, so someone can call instead."""
-    if row.key.split(":")[0] not in ("status", "disclosed") or Staff.by_openid(row.openid) is not None:
+    decision on the case they reported, their own case's disclosure: 订阅案件) finally failed, so someone can call
+    instead."""
+    if row.key.split(":")[0] not in ("status", "disclosed", "party") or Staff.by_openid(row.openid) is not None:
         return  # a citizen's own matter only: a digest or a staff message is in #待办, no alert each
     text = (f"有一条通知未能发出（第{row.id}条，{_what(row.key)}）：{row.text[:40]}… "
             f"原因：{row.last_error[:40] or '多次重试未成功'}。请电话告知当事人，或回复“#重发 {row.id}”。")
@@ -196,7 +197,8 @@ def tell_staff_of_failure(row, now):
 
 def _what(key):
     kind, _, rest = key.partition(":")
-    return {"status": f"投诉{rest.split(':')[0]}的办理进度", "disclosed": "案件决定公开告知"}.get(kind, kind)
+    return {"status": f"投诉{rest.split(':')[0]}的办理进度", "disclosed": "案件决定公开告知",
+            "party": "当事人订阅的案件公开告知"}.get(kind, kind)
 
 
 def send_after_response(response, config):
