@@ -2,7 +2,7 @@
 show, make the standard documents. Every write goes through models/cases.py, like the `#` commands.
 
     python bot.py case list | show NO | open … | record NO STEP … | evidence NO FILE … | correct NO SEQ …
-    python bot.py case docs NO [--out DIR] | av-exceptions
+    python bot.py case docs NO [--out DIR] | code NO | av-exceptions
 """
 import json
 from pathlib import Path
@@ -154,6 +154,23 @@ def av_exceptions_command():
     for entry, reason in rows:
         click.echo(f"{entry.case_no} {entry.step}（第{entry.seq}条）：{reason}")
     click.echo(f"共{len(rows)}处未进行音像记录。")
+
+
+@case_group.command("code")
+@click.argument("number")
+def code_command(number):
+    """案件查询码: the code printed on the party's 告知书/决定书 (made now if the case has none), and how many
+    WeChat users are bound to the case by it (订阅案件)."""
+    from models import case_subscriptions
+
+    _config()
+    try:
+        case = cases.get_case(number)
+    except cases.CaseError as exc:
+        refuse(str(exc))
+    code = case_subscriptions.code_for(case.number)
+    click.echo(f"{case.number} 案件查询码：{code}（当事人发送“订阅案件 {code}”订阅）；"
+               f"已订阅：{len(case_subscriptions.subscribers(case.number))}人。")
 
 
 @case_group.command("docs")

@@ -3,7 +3,10 @@ on them, and hears — once per event, through the outbox — when the decision 
 withdrawn. A wrong code writes nothing; too many in a day are refused."""
 import datetime as dt
 
+from click.testing import CliRunner
 from docx import Document
+
+import bot
 
 from models import case_subscriptions, cases, db, documents, publication
 from models.case_subscriptions import ALPHABET, CaseSubscription, code_for
@@ -100,3 +103,15 @@ def test_a_wrong_code_writes_nothing_and_too_many_are_refused(config, app, clien
     assert "已为您订阅本案" in owner.say(f"订阅案件 {code}")  # the limit is the guesser's, not everyone's
     db.connect(reuse_if_open=True)
     assert sorted(case_subscriptions.subscribers("奈文旅立字〔2026〕第9号")) == ["o_guess", "o_owner"]
+
+
+def test_staff_print_a_case_code_from_the_command_line(config, database_url, monkeypatch):
+    case = test_cases.open_case(config)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    result = CliRunner().invoke(bot.cli, ["case", "code", case.number])
+    assert result.exit_code == 0, result.output
+    db.connect(reuse_if_open=True)
+    code = code_for(case.number)
+    assert f"案件查询码：{code}" in result.output and "已订阅：0人" in result.output
+    missing = CliRunner().invoke(bot.cli, ["case", "code", "奈文旅立字〔2026〕第99号"])
+    assert missing.exit_code == 1 and "不存在" in missing.output and "Traceback" not in missing.output
