@@ -12,7 +12,7 @@ from models.badges import BadgeScan, OfficerStatusChange, WeChatBadgeQR
 from models.complaints import COMPLAINT_MODELS
 from models.ledger import LedgerEntry, LedgerNode
 from models.treehead import TreeHead
-from models.cases import Case
+from models.cases import Case, CaseCounter, CaseOpen
 from models.health import ClockHeartbeat
 from models.answers import Faq, Synonym, UnansweredQuestion
 from models.draws import DRAW_MODELS
@@ -20,7 +20,7 @@ from models.draws import DRAW_MODELS
 ALL_MODELS = [Bureau, Officer, EnforcementItem, InspectionItem, FlowStep, ListReview, InboundMessage, Staff]
 ALL_MODELS += [OfficerStatusChange, BadgeScan, WeChatBadgeQR]  # 亮证 (models/badges.py)
 ALL_MODELS += COMPLAINT_MODELS  # 投诉举报 (models/complaints.py)
-ALL_MODELS += [LedgerEntry, Case, TreeHead, LedgerNode]  # 全过程记录 (models/ledger.py, cases.py, treehead.py)
+ALL_MODELS += [LedgerEntry, Case, CaseOpen, CaseCounter, TreeHead, LedgerNode]  # 全过程记录 (models/ledger.py, cases.py, treehead.py)
 ALL_MODELS += [ClockHeartbeat]  # operations: the clock's heartbeat for /healthz (models/health.py)
 ALL_MODELS += [Faq, Synonym, UnansweredQuestion]  # 公众问答 (models/answers.py)
 ALL_MODELS += DRAW_MODELS  # 双随机、一公开 (models/draws.py)

@@ -103,29 +103,40 @@ class Case(BaseModel):
         return CaseFile(self)
 
     @classmethod
-    def open_with_status(cls, batch=500):
-        """[(case, status)] of the cases not yet ended (结案/撤案), oldest first, in a few statements
-        whatever the number of cases closed over the years (issue 19): the ended ones are left out by
-        an index probe each (ledger_entry.case_no), and the steps of the open ones read together."""
+    def still_open(cls):
+        """The cases not yet ended (结案/撤案), oldest first, read through the small case_open table (one
+        row per case still running, removed in the transaction that ends it), so the cost is that of the
+        open cases whatever the number closed over the years (issue 19). The probe for an ending entry
+        (ledger_entry.case_no index) stays as a safety net: an ending appended to the log by other means
+        still ends the case here, as the case file says."""
         entry = ledger.LedgerEntry
         ended = entry.select(SQL("1")).where((entry.case_no == cls.number) & (entry.kind == "step")
                                              & entry.step.in_(ENDINGS))
-        open_cases = list(cls.select().where(~fn.EXISTS(ended)).order_by(cls.opened_seq))
-        done = {case.number: [] for case in open_cases}
-        numbers = list(done)
+        return (cls.select().join(CaseOpen, on=(CaseOpen.number == cls.number))
+                .where(~fn.EXISTS(ended)).order_by(cls.opened_seq))
+
+    @classmethod
+    def open_with_status(cls, batch=500):
+        """[(case, status)] of the cases not yet ended, oldest first, in a few statements: the steps of
+        the open ones read together."""
+        return [(file.case, file.status()) for file in cls.open_files(batch)]
+
+    @classmethod
+    def open_files(cls, batch=500):
+        """The CaseFile of every case not yet ended, oldest first: their entries read together, a
+        statement per `batch` cases, not one per case."""
+        open_cases = list(cls.still_open())
+        entries = {case.number: [] for case in open_cases}
+        numbers = list(entries)
         for start in range(0, len(numbers), batch):
-            rows = (entry.select(entry.case_no, entry.step).where(
-                (entry.kind == "step") & entry.case_no.in_(numbers[start:start + batch])).order_by(entry.seq).tuples())
-            for number, step in rows:
-                done[number].append(step)
-        # The opening entries too (handlers, 示例), in one statement per batch rather than one per case.
-        seqs = [case.opened_seq for case in open_cases]
-        openings = {}
-        for start in range(0, len(seqs), batch):
-            openings.update((e.seq, e) for e in entry.select().where(entry.seq.in_(seqs[start:start + batch])))
+            for e in (ledger.LedgerEntry.select().where(ledger.LedgerEntry.case_no.in_(numbers[start:start + batch]))
+                      .order_by(ledger.LedgerEntry.seq)):
+                entries[e.case_no].append(e)
+        files = []
         for case in open_cases:
-            case._opening = openings.get(case.opened_seq)
-        return [(case, status_of(done[case.number])) for case in open_cases]
+            case._opening = next((e for e in entries[case.number] if e.seq == case.opened_seq), None)
+            files.append(CaseFile(case, entries[case.number]))
+        return files
 
     def opening(self):
         """The 立案 entry (read once per Case object)."""
@@ -158,6 +169,29 @@ class Case(BaseModel):
             if content["kind"] == "step" and content["step"] == "回避" and content["data"].get("officer") == cert:
                 return f"您已在本案登记回避（第{entry.seq}条），不能再办理本案。"
         return None
+
+
+class CaseOpen(BaseModel):
+    """One row per case still running: written with its 立案, deleted in the transaction that records
+    its 结案 or 撤案. Derived from the log (migration 0016 builds it from there), it is what keeps #待办,
+    #案件 and the reminders to the open cases (issue 19); enforcement_case itself is append-only."""
+
+    number = CharField(primary_key=True)
+
+    class Meta:
+        table_name = "case_open"
+
+
+class CaseCounter(BaseModel):
+    """The last case number given in a year, raised in the transaction that opens the next case (under
+    the log's write lock), so numbering reads one row instead of counting the year's cases; a rolled
+    back 立案 rolls the counter back with it, and the numbers stay gap-free within each year."""
+
+    year = IntegerField(primary_key=True)
+    last = IntegerField()
+
+    class Meta:
+        table_name = "case_counter"
 
 
 def check_officer(cert_no, on, role="记录人"):
@@ -211,9 +245,9 @@ def missing_fields(step, data):
 class CaseFile:
     """A case's entries as recorded, with corrections laid beside what they correct."""
 
-    def __init__(self, case):
+    def __init__(self, case, entries=None):
         self.case = case
-        self.entries = ledger.entries(case.number)
+        self.entries = ledger.entries(case.number) if entries is None else entries
         self.contents = {e.seq: e.content for e in self.entries}
         self.corrections = {}
         for seq, content in self.contents.items():
@@ -622,11 +656,12 @@ def todo(config, staff, today):
 
 
 def running_limits(config, today):
-    """(case, limit, working days left — negative once passed) for every limit running on any case."""
+    """(case, limit, working days left — negative once passed) for every limit running on an open case:
+    the open cases' files read together (Case.open_files), never the ended ones."""
     calendar = working_calendar(config)
-    for case in Case.select().order_by(Case.opened_seq):
-        for limit in deadlines(config, case.file()):
-            yield case, limit, calendar.workdays_between(today, limit.due)[0]
+    for file in Case.open_files():
+        for limit in deadlines(config, file):
+            yield file.case, limit, calendar.workdays_between(today, limit.due)[0]
 
 
 def _date(value, label):
@@ -665,8 +700,15 @@ def check_av(config, file, step, data, attachments):
 # -- writing ----------------------------------------------------------------------------------------
 
 def _number(config, year):
-    count = Case.select().where(Case.opened_on.startswith(str(year))).count()
-    return config["cases"]["number_format"].format(year=year, n=count + 1)
+    """The next case number of `year`, one more than the last given (CaseCounter); call it under the
+    log's write lock (ledger.writing), in the transaction that creates the case. A year's first case
+    starts the counter after the cases already numbered in it (none, unless they came from elsewhere)."""
+    raised = CaseCounter.update(last=CaseCounter.last + 1).where(CaseCounter.year == year).execute()
+    if not raised:
+        CaseCounter.insert(year=year, last=Case.select().where(Case.opened_on.startswith(str(year))).count() + 1
+                           ).execute()
+    n = CaseCounter.select(CaseCounter.last).where(CaseCounter.year == year).scalar()
+    return config["cases"]["number_format"].format(year=year, n=n)
 
 
 def open_case(config, *, party, handlers, by, data, at=None, actor=None):
@@ -687,6 +729,7 @@ def open_case(config, *, party, handlers, by, data, at=None, actor=None):
         number = _number(config, on.year)
         body = {**data, "item_name": item.name, "basis": item.basis, "party": party, "handlers": handlers}
         entry = ledger.append("step", body, case_no=number, step="立案", by=str(by), at=at)
+        CaseOpen.insert(number=number).execute()
         return Case.create(number=number, item_code=item.code, party_kind=party["kind"], party_name=party["name"],
                            opened_seq=entry.seq, opened_on=on.isoformat())
 
@@ -718,6 +761,8 @@ def record_step(config, number, step, data, *, by, attachments=(), at=None, acto
         check_av(config, file, step, data, attachments)
         if attachments:
             data["attachments"] = attachments
+        if step in ENDINGS:
+            CaseOpen.delete().where(CaseOpen.number == number).execute()
         return ledger.append("step", data, case_no=number, step=step, by=str(by), at=at)
 
 

@@ -11,7 +11,8 @@ from flask import Blueprint, current_app, jsonify, request
 
 from handlers.web.guard import limit_wrong_guesses
 from models import Bureau
-from models.complaints import CLOSED, REJECTED, ComplaintError, Complaint, DailyLimitReached, complaint_settings
+from models.complaints import (CLOSED, OPEN_STATUSES, REJECTED, ComplaintError, Complaint, DailyLimitReached,
+                               complaint_settings)
 from notices.outbox import send_after_response
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
@@ -150,7 +151,7 @@ def list_requests():
         if args.get("status") == "closed":
             query = query.where(Complaint.status.in_((CLOSED, REJECTED)))
         elif args.get("status") == "open":
-            query = query.where(Complaint.status.not_in((CLOSED, REJECTED)))
+            query = query.where(Complaint.status.in_(OPEN_STATUSES))  # by the status index
     trusted, agency_name = caller_key() is not None, agency()
     return jsonify([as_request(c, trusted, agency_name) for c in query.limit(MAX_RESULTS)])
 
