@@ -473,11 +473,16 @@ def ticket_and_rest(rest):
 @read_only
 def cmd_todo(ctx, staff, rest):
     # A 法制审核员 has no complaints to handle, but the reviews' own limit (cases.todo) is theirs.
-    todo = Complaint.todo(staff) if staff.may("complaint.list") else []
+    listed = staff.may("complaint.list")
+    shown = complaint_settings(ctx.config)["todo_max_items"]
+    todo = Complaint.todo(staff, limit=shown) if listed else []
+    total = Complaint.todo_count(staff) if len(todo) == shown else len(todo)
     limits = [case_limit_block(*row) for row in cases.todo(ctx.config, staff, ctx.now.date())]
     if not todo and not limits:
         return "目前没有待办投诉，也没有在办案件的期限。"
-    title = f"待办投诉{len(todo)}件、案件期限{len(limits)}项（按期限排序）："
+    title = f"待办投诉{total}件、案件期限{len(limits)}项（按期限排序）："
+    if total > len(todo):
+        title += f"\n投诉只列期限最近的{len(todo)}件；全部请在电脑上运行“bot.py complaints list --staff 您的姓名”。"
     return Paged(title, [todo_block(ctx, c) for c in todo] + limits)
 
 

@@ -133,3 +133,16 @@ def test_case_numbers_follow_the_counter_without_gaps(bureau, app):
         # A year whose counter row is missing (cases restored from elsewhere) goes on after its cases.
         cases.CaseCounter.delete().where(cases.CaseCounter.year == 2026).execute()
         assert open_case(config, "第三家").number == "奈文旅立字〔2026〕第3号"
+
+
+def test_todo_lists_the_soonest_and_counts_the_rest(bureau, app, client):
+    bureau["complaints"]["todo_max_items"] = 1
+    reply = WeChatUser(client, app, "o_head").say("#待办")
+    assert reply.startswith("待办投诉2件、案件期限1项") and "只列期限最近的1件" in reply, reply
+    assert "网吧接纳未成年人" in reply and "导游强迫购物" not in reply  # 待受理 is due first (09月15日)
+    with db.connection_context():
+        head = Staff.by_openid("o_head")
+        everything = Complaint.todo(head)
+        assert [c.ticket for c in everything] == [c.ticket for c in sorted(
+            everything, key=lambda c: (c.current_due() or dt.date.max, c.created_at))]
+        assert Complaint.todo_count(head) == len(everything) == 2
