@@ -119,24 +119,28 @@ class Case(BaseModel):
     def open_with_status(cls, batch=500):
         """[(case, status)] of the cases not yet ended, oldest first, in a few statements: the steps of
         the open ones read together."""
-        return [(file.case, file.status()) for file in cls.open_files(batch)]
+        return [(file.case, file.status()) for file in cls.open_files(batch=batch)]
 
     @classmethod
-    def open_files(cls, batch=500):
-        """The CaseFile of every case not yet ended, oldest first: their entries read together, a
+    def open_files(cls, wanted=None, batch=500):
+        """The CaseFile of every case not yet ended (of those `wanted(case)` accepts, judged on the case and
+        its 立案 entry), oldest first: the openings, then the chosen cases' entries, read together — a
         statement per `batch` cases, not one per case."""
+        entry = ledger.LedgerEntry
         open_cases = list(cls.still_open())
-        entries = {case.number: [] for case in open_cases}
+        openings = {}
+        seqs = [case.opened_seq for case in open_cases]
+        for start in range(0, len(seqs), batch):
+            openings.update((e.seq, e) for e in entry.select().where(entry.seq.in_(seqs[start:start + batch])))
+        for case in open_cases:
+            case._opening = openings.get(case.opened_seq)
+        chosen = [case for case in open_cases if wanted is None or wanted(case)]
+        entries = {case.number: [] for case in chosen}
         numbers = list(entries)
         for start in range(0, len(numbers), batch):
-            for e in (ledger.LedgerEntry.select().where(ledger.LedgerEntry.case_no.in_(numbers[start:start + batch]))
-                      .order_by(ledger.LedgerEntry.seq)):
+            for e in entry.select().where(entry.case_no.in_(numbers[start:start + batch])).order_by(entry.seq):
                 entries[e.case_no].append(e)
-        files = []
-        for case in open_cases:
-            case._opening = next((e for e in entries[case.number] if e.seq == case.opened_seq), None)
-            files.append(CaseFile(case, entries[case.number]))
-        return files
+        return [CaseFile(case, entries[case.number]) for case in chosen]
 
     def opening(self):
         """The 立案 entry (read once per Case object)."""
@@ -646,20 +650,27 @@ def deadlines(config, file):
 
 def todo(config, staff, today):
     """(case, limit, working days left) of the running limits `staff` answers for, soonest first: a
-    head sees every case, a reviewer the reviews, an officer the cases they handle."""
+    head sees every case, a reviewer the reviews, an officer the cases they handle (only those cases'
+    files are read)."""
     from models.staff import HEAD, REVIEWER
 
-    rows = [(case, limit, left) for case, limit, left in running_limits(config, today)
+    if staff.role in (HEAD, REVIEWER):
+        wanted = None
+    elif staff.cert_no:
+        wanted = lambda case: staff.cert_no in case.handlers()  # noqa: E731
+    else:
+        return []
+    rows = [(case, limit, left) for case, limit, left in running_limits(config, today, wanted)
             if staff.role == HEAD or staff.cert_no in case.handlers()
             or (staff.role == REVIEWER and limit.name == "法制审核")]
     return sorted(rows, key=lambda row: row[1].due)
 
 
-def running_limits(config, today):
-    """(case, limit, working days left — negative once passed) for every limit running on an open case:
-    the open cases' files read together (Case.open_files), never the ended ones."""
+def running_limits(config, today, wanted=None):
+    """(case, limit, working days left — negative once passed) for every limit running on an open case
+    (of those `wanted` accepts, see Case.open_files): the files read together, never the ended ones."""
     calendar = working_calendar(config)
-    for file in Case.open_files():
+    for file in Case.open_files(wanted):
         for limit in deadlines(config, file):
             yield file.case, limit, calendar.workdays_between(today, limit.due)[0]
 

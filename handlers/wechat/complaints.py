@@ -473,17 +473,16 @@ def ticket_and_rest(rest):
 @read_only
 def cmd_todo(ctx, staff, rest):
     # A 法制审核员 has no complaints to handle, but the reviews' own limit (cases.todo) is theirs.
-    listed = staff.may("complaint.list")
     shown = complaint_settings(ctx.config)["todo_max_items"]
-    todo = Complaint.todo(staff, limit=shown) if listed else []
+    todo = Complaint.todo(staff, limit=shown) if staff.may("complaint.list") else []
     total = Complaint.todo_count(staff) if len(todo) == shown else len(todo)
-    limits = [case_limit_block(*row) for row in cases.todo(ctx.config, staff, ctx.now.date())]
+    limits = cases.todo(ctx.config, staff, ctx.now.date())
     if not todo and not limits:
         return "目前没有待办投诉，也没有在办案件的期限。"
     title = f"待办投诉{total}件、案件期限{len(limits)}项（按期限排序）："
-    if total > len(todo):
-        title += f"\n投诉只列期限最近的{len(todo)}件；全部请在电脑上运行“bot.py complaints list --staff 您的姓名”。"
-    return Paged(title, [todo_block(ctx, c) for c in todo] + limits)
+    if total > len(todo) or len(limits) > shown:
+        title += f"\n各列期限最近的{shown}项；全部投诉请在电脑上运行“bot.py complaints list --staff 您的姓名”，案件请用“#案件”查看。"
+    return Paged(title, [todo_block(ctx, c) for c in todo] + [case_limit_block(*row) for row in limits[:shown]])
 
 
 def case_limit_block(case, limit, left):

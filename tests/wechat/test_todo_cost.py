@@ -138,7 +138,7 @@ def test_case_numbers_follow_the_counter_without_gaps(bureau, app):
 def test_todo_lists_the_soonest_and_counts_the_rest(bureau, app, client):
     bureau["complaints"]["todo_max_items"] = 1
     reply = WeChatUser(client, app, "o_head").say("#待办")
-    assert reply.startswith("待办投诉2件、案件期限1项") and "只列期限最近的1件" in reply, reply
+    assert reply.startswith("待办投诉2件、案件期限1项") and "各列期限最近的1项" in reply, reply
     assert "网吧接纳未成年人" in reply and "导游强迫购物" not in reply  # 待受理 is due first (09月15日)
     with db.connection_context():
         head = Staff.by_openid("o_head")
