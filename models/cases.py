@@ -654,8 +654,15 @@ def todo(config, staff, today):
     files are read)."""
     from models.staff import HEAD, REVIEWER
 
-    if staff.role in (HEAD, REVIEWER):
+    if staff.role == HEAD:
         wanted = None
+    elif staff.role == REVIEWER:
+        # Only the running cases sent for review (one statement), and any the reviewer handles.
+        entry = ledger.LedgerEntry
+        submitted = {number for (number,) in entry.select(entry.case_no).where(
+            (entry.kind == "step") & (entry.step == "提请审核")
+            & entry.case_no.in_(CaseOpen.select(CaseOpen.number))).tuples()}
+        wanted = lambda case: case.number in submitted or (staff.cert_no and staff.cert_no in case.handlers())  # noqa: E731
     elif staff.cert_no:
         wanted = lambda case: staff.cert_no in case.handlers()  # noqa: E731
     else:
