@@ -112,8 +112,10 @@ class Case(BaseModel):
         entry = ledger.LedgerEntry
         ended = entry.select(SQL("1")).where((entry.case_no == cls.number) & (entry.kind == "step")
                                              & entry.step.in_(ENDINGS))
-        return (cls.select().join(CaseOpen, on=(CaseOpen.number == cls.number))
-                .where(~fn.EXISTS(ended)).order_by(cls.opened_seq))
+        # `IN (SELECT … case_open)` rather than a join: SQLite then walks case_open and looks each case up by
+        # its number, where a join let it scan every case ever opened and probe the log for each.
+        return (cls.select().where(cls.number.in_(CaseOpen.select(CaseOpen.number)) & ~fn.EXISTS(ended))
+                .order_by(cls.opened_seq))
 
     @classmethod
     def open_with_status(cls, batch=500):

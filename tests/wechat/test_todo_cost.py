@@ -148,3 +148,15 @@ def test_todo_lists_the_soonest_and_counts_the_rest(bureau, app, client):
         assert [c.ticket for c in everything] == [c.ticket for c in sorted(
             everything, key=lambda c: (c.current_due() or dt.date.max, c.created_at))]
         assert Complaint.todo_count(head) == len(everything) == 2
+
+
+def test_the_running_cases_are_found_without_scanning_every_case(bureau, database_url):
+    """The open-case query walks case_open and looks each case up by its number (SQLite's plan): a scan of
+    enforcement_case would probe the log once for every case ever opened, the same statements but not the
+    same cost."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the plan is SQLite's; PostgreSQL chooses by its statistics")
+    with db.connection_context():
+        sql, params = cases.Case.still_open().sql()
+        plan = " | ".join(row[-1] for row in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params))
+    assert "SEARCH t1 USING INDEX" in plan and "SCAN t1" not in plan, plan
