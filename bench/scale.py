@@ -7,8 +7,10 @@ For each N it builds — once, then cached under var/bench-scale/ (SQLite files;
 through the models' own calls over two years:
 - N complaints (Complaint.file, then accept / assign / reply / close for the closed ones): about 4 % still
   open, spread over the last months so that some are overdue for weeks;
-- N case-file entries (ledger.append; one in 20 a 决定 step, whose proof is public) and a signed tree
-  head every day of those two years (notices.ledger.publish_tree_head, as the daily job signs).
+- N case-file entries and a signed tree head every day of those two years (notices.ledger.publish_tree_head,
+  as the daily job signs): in every 20 entries a 决定 step (ledger.append; its proof is public) and a case
+  (cases.open_case, 17 inspections, then cases.record_step 撤案; the latest 4 % still running);
+- a thousand model calls to a transaction (the calls' own transactions nest as savepoints).
 Then it prints p50/p95 (ms) of: `查询 编号` through /wechat, `#待办` for each role, the reminder pass,
 the Open311 list and one request, /ledger/proof/<n>.json, signing a head, and appending an entry.
 Requests go through the app in-process (Flask test client): the app's own cost, not gunicorn's.
@@ -29,6 +31,8 @@ sys.path.insert(0, str(ROOT))
 CACHE = ROOT / "var" / "bench-scale"
 TOKEN = "bench-token"
 OPEN_SHARE = 0.04
+BATCH = 1000  # model calls to a transaction while building
+CERTS = ("15052501001", "15052501002")  # the two handlers of every bench case (valid over the two years)
 TARGETS = {"chat": 100, "web": 100, "reminders": 1000, "proof": 10, "sign": 50}
 
 
@@ -52,57 +56,90 @@ def make_app(url, tmp, name):
 
 
 def build(app, n, log, entries=None):
-    """Grow the database through the models' own calls (see the module's docstring)."""
-    from models import Officer, Staff, db, ledger
-    from models.complaints import Complaint, complaint_settings
+    """Grow the database through the models' own calls (see the module's docstring), a thousand calls to
+    a transaction (each call's own transaction nests in it as a savepoint): the same rows and checks,
+    without a commit, and on SQLite an fsync, per call."""
+    from models import Officer, Staff, db
+    from models.complaints import complaint_settings
     from models.seed import prepare_database
-    from notices.ledger import publish_tree_head
 
     config = app.config["SANXIANG"]
     prepare_database(config)
     db.connect(reuse_if_open=True)
-    officers = list(Officer.select().limit(3))
+    officers = [Officer.by_cert_no(c) for c in CERTS]
     clerk = Staff.add("o_bench_clerk", "张丽", "受理员")
     head = Staff.add("o_bench_head", "吴局长", "负责人")
     handler = Staff.add("o_bench_handler", officers[0].name, "承办人", officers[0])
     Staff.add("o_bench_reviewer", "白斯琴", "法制审核员")
-    categories = [c["name"] for c in complaint_settings(config)["categories"]]
     rng = random.Random(19)
-    today = dt.date.today()
-    start = today - dt.timedelta(days=730)
-    open_from = n - max(1, int(n * OPEN_SHARE))
+    start = dt.date.today() - dt.timedelta(days=730)
     t0 = time.perf_counter()
-    for i in range(n):
-        # Filed evenly over two years; the open ones are the latest, some months old (overdue).
-        day = start + dt.timedelta(days=int(730 * i / n))
-        at = dt.datetime.combine(day, dt.time(9)) + dt.timedelta(minutes=rng.randrange(480))
-        c = Complaint.file(config, at, category=rng.choice(categories), content=f"第{i}号投诉：网吧晚上接纳未成年人上网，没有登记身份证。",
-                           submitter=f"o_citizen_{i % 500}", openid=f"o_citizen_{i % 500}", check_limit=False)
-        if i < open_from or rng.random() < 0.5:
-            c.accept(clerk, at + dt.timedelta(hours=2), config)
-            c.assign(clerk, at + dt.timedelta(hours=3), config, officers[0])
-            if i < open_from:
-                c.reply(handler, at + dt.timedelta(days=5), config, "经查属实，已责令整改并处以警告。")
-                c.close(clerk, at + dt.timedelta(days=6), config)
-        if i % 1000 == 999:
-            log(f"  {i + 1:,} complaints ({time.perf_counter() - t0:.0f} s)")
-    entries = n if entries is None else entries
-    per_day = max(1, entries // 730)
-    written = 0
-    for d in range(730):
-        at = dt.datetime.combine(start + dt.timedelta(days=d), dt.time(10), tzinfo=ledger.CHINA_TZ)
-        for _ in range(per_day if d < 729 else entries - written):
-            step = "决定" if written % 20 == 0 else "现场检查"
-            ledger.append("step", {"facts": f"第{written}条记录", "officers": ["15052501001"]},
-                          case_no=f"BENCH-{written // 20}", step=step, by="15052501001", at=at)
-            written += 1
-        publish_tree_head(config, at=at.replace(hour=23))
-        if d % 100 == 99:
-            log(f"  day {d + 1}: {written:,} entries ({time.perf_counter() - t0:.0f} s)")
+    categories = [c["name"] for c in complaint_settings(config)["categories"]]
+    for first in range(0, n, BATCH):
+        with db.atomic():
+            for i in range(first, min(n, first + BATCH)):
+                _complaint(config, i, n, start, rng, categories, clerk, handler, officers[0])
+        log(f"  {min(n, first + BATCH):,} complaints ({time.perf_counter() - t0:.0f} s)")
+    _case_file(config, n if entries is None else entries, start, log, t0)
     db.execute_sql("CREATE TABLE IF NOT EXISTS bench_scale_built (n INTEGER)")
     db.execute_sql(f"INSERT INTO bench_scale_built VALUES ({int(n)})")
     db.close()
     return head, clerk, handler
+
+
+def _complaint(config, i, n, start, rng, categories, clerk, handler, officer):
+    """The i-th of n complaints, filed evenly over two years; the open ones are the latest, some months
+    old (overdue), half of them still waiting to be accepted."""
+    from models.complaints import Complaint
+
+    day = start + dt.timedelta(days=int(730 * i / n))
+    at = dt.datetime.combine(day, dt.time(9)) + dt.timedelta(minutes=rng.randrange(480))
+    c = Complaint.file(config, at, category=rng.choice(categories), content=f"第{i}号投诉：网吧晚上接纳未成年人上网，没有登记身份证。",
+                       submitter=f"o_citizen_{i % 500}", openid=f"o_citizen_{i % 500}", check_limit=False)
+    still_open = i >= n - max(1, int(n * OPEN_SHARE))
+    if not still_open or rng.random() < 0.5:
+        c.accept(clerk, at + dt.timedelta(hours=2), config)
+        c.assign(clerk, at + dt.timedelta(hours=3), config, officer)
+        if not still_open:
+            c.reply(handler, at + dt.timedelta(days=5), config, "经查属实，已责令整改并处以警告。")
+            c.close(clerk, at + dt.timedelta(days=6), config)
+
+
+def _case_file(config, entries, start, log, t0):
+    """`entries` case-file entries over two years with a signed head every day, a day to a transaction:
+    in every 20, a 决定 (whose proof is public), a case opened (cases.open_case), 17 inspections
+    appended to it, and its 撤案 (cases.record_step) — except for the latest cases (OPEN_SHARE), still
+    running, so #待办 and the reminders have their 90-day limits."""
+    from models import cases, db, ledger
+    from notices.ledger import publish_tree_head
+
+    per_day = max(1, entries // 730)
+    total_cases = entries // 20
+    written = 0
+    case = None
+    for d in range(730):
+        at = dt.datetime.combine(start + dt.timedelta(days=d), dt.time(10), tzinfo=ledger.CHINA_TZ)
+        with db.atomic():
+            for _ in range(per_day if d < 729 else entries - written):
+                k, place = written // 20, written % 20
+                if place == 0:
+                    ledger.append("step", {"facts": f"第{written}条记录", "officers": CERTS[:1]},
+                                  case_no=f"BENCH-{k}", step="决定", by=CERTS[0], at=at)
+                elif place == 1:
+                    case = cases.open_case(config, party={"kind": "法人或其他组织", "name": f"第{k}号网吧"},
+                                           handlers=list(CERTS), by=CERTS[0], at=at,
+                                           data={"item_code": "CF-002", "source": "日常检查", "facts": "接纳未成年人",
+                                                 "approver": "局长"})
+                elif place == 19 and k < total_cases * (1 - OPEN_SHARE):
+                    cases.record_step(config, case.number, "撤案", {"reason": "违法事实不能成立", "approver": "局长"},
+                                      by=CERTS[0], at=at)
+                else:
+                    ledger.append("step", {"facts": f"第{written}条记录", "officers": list(CERTS)},
+                                  case_no=case.number if case else f"BENCH-{k}", step="现场检查", by=CERTS[0], at=at)
+                written += 1
+            publish_tree_head(config, at=at.replace(hour=23))
+        if d % 100 == 99:
+            log(f"  day {d + 1}: {written:,} entries ({time.perf_counter() - t0:.0f} s)")
 
 
 def built(app):
@@ -126,14 +163,17 @@ def timed(fn, repeat):
 
 def measure(app, repeat):
     from handlers.cli.chat import inbound_xml, signed_query
-    from models import Staff, db, ledger
+    from models import Staff, db, is_sqlite, ledger
     from models.complaints import Complaint, OPEN_STATUSES
+    from notices.cases import remind_case_limits
     from notices.complaints import remind_deadlines
     from notices.ledger import publish_tree_head
 
     config = app.config["SANXIANG"]
     client = app.test_client()
     db.connect(reuse_if_open=True)
+    if not is_sqlite():
+        db.execute_sql("ANALYZE")  # the statistics autovacuum keeps in production; a fresh build has none yet
     mine = Complaint.select().where(Complaint.status.in_(OPEN_STATUSES)).order_by(Complaint.id.desc()).first()
     any_ticket = Complaint.select().order_by(Complaint.id).first().ticket
     decision = ledger.LedgerEntry.select().where(ledger.LedgerEntry.step == "决定").order_by(ledger.LedgerEntry.seq).first().seq
@@ -158,6 +198,7 @@ def measure(app, repeat):
         with app.app_context():
             db.connect(reuse_if_open=True)
             remind_deadlines(config)
+            remind_case_limits(config)
             db.close()
 
     def sign():
@@ -172,7 +213,7 @@ def measure(app, repeat):
 
     rows = [("查询 编号 (/wechat)", "chat", chat(mine.openid, f"查询 {mine.ticket}"))]
     rows += [(f"#待办 {role} (/wechat)", "chat", chat(openid, "#待办")) for role, openid in sorted(staff.items())]
-    rows += [("reminder pass", "reminders", reminders),
+    rows += [("reminder pass (complaints and cases)", "reminders", reminders),
              ("Open311 list (/open311/v2/requests.json)", "web", get("/open311/v2/requests.json")),
              ("Open311 one request", "web", get(f"/open311/v2/requests/{any_ticket}.json")),
              (f"/ledger/proof/{decision}.json", "proof", get(f"/ledger/proof/{decision}.json")),

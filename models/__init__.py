@@ -16,7 +16,7 @@ from models.subscriptions import Subscription
 from models.announcements import ANNOUNCEMENT_MODELS
 from models.ledger import LedgerEntry, LedgerNode
 from models.treehead import Cosignature, TreeHead
-from models.cases import Case
+from models.cases import Case, CaseCounter, CaseOpen
 from models.health import ClockHeartbeat
 from models.answers import Faq, Synonym, UnansweredQuestion
 from models.draws import DRAW_MODELS
@@ -27,7 +27,7 @@ ALL_MODELS = [Bureau, Officer, EnforcementItem, InspectionItem, FlowStep, ListRe
 ALL_MODELS += [OfficerStatusChange, BadgeScan, WeChatBadgeQR]  # 亮证 (models/badges.py)
 ALL_MODELS += COMPLAINT_MODELS  # 投诉举报 (models/complaints.py)
 ALL_MODELS += OUTBOX_MODELS  # every message sent through WeChat, and the log of sends (models/outbox.py)
-ALL_MODELS += [LedgerEntry, Case, TreeHead, LedgerNode]  # 全过程记录 (models/ledger.py, cases.py, treehead.py)
+ALL_MODELS += [LedgerEntry, Case, CaseOpen, CaseCounter, TreeHead, LedgerNode]  # 全过程记录 (models/ledger.py, cases.py, treehead.py)
 ALL_MODELS += [Cosignature]  # the supervisor's cosignatures on checkpoints (models/treehead.py, issue 16)
 ALL_MODELS += [ClockHeartbeat]  # operations: the clock's heartbeat for /healthz (models/health.py)
 ALL_MODELS += [Faq, Synonym, UnansweredQuestion]  # 公众问答 (models/answers.py)

@@ -104,29 +104,46 @@ class Case(BaseModel):
         return CaseFile(self)
 
     @classmethod
-    def open_with_status(cls, batch=500):
-        """[(case, status)] of the cases not yet ended (结案/撤案), oldest first, in a few statements
-        whatever the number of cases closed over the years (issue 19): the ended ones are left out by
-        an index probe each (ledger_entry.case_no), and the steps of the open ones read together."""
+    def still_open(cls):
+        """The cases not yet ended (结案/撤案), oldest first, read through the small case_open table (one
+        row per case still running, removed in the transaction that ends it), so the cost is that of the
+        open cases whatever the number closed over the years (issue 19). The probe for an ending entry
+        (ledger_entry.case_no index) stays as a safety net: an ending appended to the log by other means
+        still ends the case here, as the case file says."""
         entry = ledger.LedgerEntry
         ended = entry.select(SQL("1")).where((entry.case_no == cls.number) & (entry.kind == "step")
                                              & entry.step.in_(ENDINGS))
-        open_cases = list(cls.select().where(~fn.EXISTS(ended)).order_by(cls.opened_seq))
-        done = {case.number: [] for case in open_cases}
-        numbers = list(done)
-        for start in range(0, len(numbers), batch):
-            rows = (entry.select(entry.case_no, entry.step).where(
-                (entry.kind == "step") & entry.case_no.in_(numbers[start:start + batch])).order_by(entry.seq).tuples())
-            for number, step in rows:
-                done[number].append(step)
-        # The opening entries too (handlers, 示例), in one statement per batch rather than one per case.
-        seqs = [case.opened_seq for case in open_cases]
+        # `IN (SELECT … case_open)` rather than a join: SQLite then walks case_open and looks each case up by
+        # its number, where a join let it scan every case ever opened and probe the log for each.
+        return (cls.select().where(cls.number.in_(CaseOpen.select(CaseOpen.number)) & ~fn.EXISTS(ended))
+                .order_by(cls.opened_seq))
+
+    @classmethod
+    def open_with_status(cls, batch=500):
+        """[(case, status)] of the cases not yet ended, oldest first, in a few statements: the steps of
+        the open ones read together."""
+        return [(file.case, file.status()) for file in cls.open_files(batch=batch)]
+
+    @classmethod
+    def open_files(cls, wanted=None, batch=500):
+        """The CaseFile of every case not yet ended (of those `wanted(case)` accepts, judged on the case and
+        its 立案 entry), oldest first: the openings, then the chosen cases' entries, read together — a
+        statement per `batch` cases, not one per case."""
+        entry = ledger.LedgerEntry
+        open_cases = list(cls.still_open())
         openings = {}
+        seqs = [case.opened_seq for case in open_cases]
         for start in range(0, len(seqs), batch):
             openings.update((e.seq, e) for e in entry.select().where(entry.seq.in_(seqs[start:start + batch])))
         for case in open_cases:
             case._opening = openings.get(case.opened_seq)
-        return [(case, status_of(done[case.number])) for case in open_cases]
+        chosen = [case for case in open_cases if wanted is None or wanted(case)]
+        entries = {case.number: [] for case in chosen}
+        numbers = list(entries)
+        for start in range(0, len(numbers), batch):
+            for e in entry.select().where(entry.case_no.in_(numbers[start:start + batch])).order_by(entry.seq):
+                entries[e.case_no].append(e)
+        return [CaseFile(case, entries[case.number]) for case in chosen]
 
     def opening(self):
         """The 立案 entry (read once per Case object)."""
@@ -180,6 +197,29 @@ class Case(BaseModel):
         return None
 
 
+class CaseOpen(BaseModel):
+    """One row per case still running: written with its 立案, deleted in the transaction that records
+    its 结案 or 撤案. Derived from the log (migration 0016 builds it from there), it is what keeps #待办,
+    #案件 and the reminders to the open cases (issue 19); enforcement_case itself is append-only."""
+
+    number = CharField(primary_key=True)
+
+    class Meta:
+        table_name = "case_open"
+
+
+class CaseCounter(BaseModel):
+    """The last case number given in a year, raised in the transaction that opens the next case (under
+    the log's write lock), so numbering reads one row instead of counting the year's cases; a rolled
+    back 立案 rolls the counter back with it, and the numbers stay gap-free within each year."""
+
+    year = IntegerField(primary_key=True)
+    last = IntegerField()
+
+    class Meta:
+        table_name = "case_counter"
+
+
 def check_officer(cert_no, on, role="记录人"):
     """The officer, if their certificate may be used on date `on`; otherwise CaseError."""
     officer = Officer.by_cert_no(cert_no)
@@ -231,9 +271,9 @@ def missing_fields(step, data):
 class CaseFile:
     """A case's entries as recorded, with corrections laid beside what they correct."""
 
-    def __init__(self, case):
+    def __init__(self, case, entries=None):
         self.case = case
-        self.entries = ledger.entries(case.number)
+        self.entries = ledger.entries(case.number) if entries is None else entries
         self.contents = {e.seq: e.content for e in self.entries}
         self.corrections = {}
         for seq, content in self.contents.items():
@@ -640,21 +680,36 @@ def deadlines(config, file):
 
 def todo(config, staff, today):
     """(case, limit, working days left) of the running limits `staff` answers for, soonest first: a
-    head sees every case, a reviewer the reviews, an officer the cases they handle."""
+    head sees every case, a reviewer the reviews, an officer the cases they handle (only those cases'
+    files are read)."""
     from models.staff import HEAD, REVIEWER
 
-    rows = [(case, limit, left) for case, limit, left in running_limits(config, today)
+    if staff.role == HEAD:
+        wanted = None
+    elif staff.role == REVIEWER:
+        # Only the running cases sent for review (one statement), and any the reviewer handles.
+        entry = ledger.LedgerEntry
+        submitted = {number for (number,) in entry.select(entry.case_no).where(
+            (entry.kind == "step") & (entry.step == "提请审核")
+            & entry.case_no.in_(CaseOpen.select(CaseOpen.number))).tuples()}
+        wanted = lambda case: case.number in submitted or (staff.cert_no and staff.cert_no in case.handlers())  # noqa: E731
+    elif staff.cert_no:
+        wanted = lambda case: staff.cert_no in case.handlers()  # noqa: E731
+    else:
+        return []
+    rows = [(case, limit, left) for case, limit, left in running_limits(config, today, wanted)
             if staff.role == HEAD or staff.cert_no in case.handlers()
             or (staff.role == REVIEWER and limit.name == "法制审核")]
     return sorted(rows, key=lambda row: row[1].due)
 
 
-def running_limits(config, today):
-    """(case, limit, working days left — negative once passed) for every limit running on any case."""
+def running_limits(config, today, wanted=None):
+    """(case, limit, working days left — negative once passed) for every limit running on an open case
+    (of those `wanted` accepts, see Case.open_files): the files read together, never the ended ones."""
     calendar = working_calendar(config)
-    for case in Case.select().order_by(Case.opened_seq):
-        for limit in deadlines(config, case.file()):
-            yield case, limit, calendar.workdays_between(today, limit.due)[0]
+    for file in Case.open_files(wanted):
+        for limit in deadlines(config, file):
+            yield file.case, limit, calendar.workdays_between(today, limit.due)[0]
 
 
 def _date(value, label):
@@ -693,8 +748,15 @@ def check_av(config, file, step, data, attachments):
 # -- writing ----------------------------------------------------------------------------------------
 
 def _number(config, year):
-    count = Case.select().where(Case.opened_on.startswith(str(year))).count()
-    return config["cases"]["number_format"].format(year=year, n=count + 1)
+    """The next case number of `year`, one more than the last given (CaseCounter); call it under the
+    log's write lock (ledger.writing), in the transaction that creates the case. A year's first case
+    starts the counter after the cases already numbered in it (none, unless they came from elsewhere)."""
+    raised = CaseCounter.update(last=CaseCounter.last + 1).where(CaseCounter.year == year).execute()
+    if not raised:
+        CaseCounter.insert(year=year, last=Case.select().where(Case.opened_on.startswith(str(year))).count() + 1
+                           ).execute()
+    n = CaseCounter.select(CaseCounter.last).where(CaseCounter.year == year).scalar()
+    return config["cases"]["number_format"].format(year=year, n=n)
 
 
 def open_case(config, *, party, handlers, by, data, at=None, actor=None):
@@ -715,6 +777,7 @@ def open_case(config, *, party, handlers, by, data, at=None, actor=None):
         number = _number(config, on.year)
         body = {**data, "item_name": item.name, "basis": item.basis, "party": party, "handlers": handlers}
         entry = ledger.append("step", body, case_no=number, step="立案", by=str(by), at=at)
+        CaseOpen.insert(number=number).execute()
         return Case.create(number=number, item_code=item.code, party_kind=party["kind"], party_name=party["name"],
                            opened_seq=entry.seq, opened_on=on.isoformat())
 
@@ -746,6 +809,8 @@ def record_step(config, number, step, data, *, by, attachments=(), at=None, acto
         check_av(config, file, step, data, attachments)
         if attachments:
             data["attachments"] = attachments
+        if step in ENDINGS:
+            CaseOpen.delete().where(CaseOpen.number == number).execute()
         return ledger.append("step", data, case_no=number, step=step, by=str(by), at=at)
 
 

@@ -25,7 +25,7 @@ import re
 import secrets
 from pathlib import Path
 
-from peewee import (BooleanField, CharField, DateField, DateTimeField, FloatField, ForeignKeyField,
+from peewee import (BooleanField, Case, CharField, DateField, DateTimeField, FloatField, ForeignKeyField,
                     IntegerField, IntegrityError, TextField)
 
 from models.database import BaseModel, db, write_transaction
@@ -356,8 +356,23 @@ class Complaint(BaseModel):
 
     # -- views ----------------------------------------------------------------------------------
     @classmethod
-    def todo(cls, staff):
-        """What `staff` has to act on, soonest deadline first; never complaints about themselves."""
+    def todo(cls, staff, limit=None):
+        """What `staff` has to act on, soonest deadline first (those without one last, then the oldest);
+        never complaints about themselves. Sorted by the database over the open ones (status index), so
+        `limit` reads only the first rows, whatever the number open (issue 19)."""
+        query = cls._todo_query(staff)
+        due = Case(None, [(cls.status == PENDING, cls.accept_due),
+                          (cls.status.in_((ACCEPTED, IN_PROGRESS)), cls.answer_due)], None)
+        query = query.order_by(due.is_null(), due, cls.created_at, cls.id)
+        return list(query.limit(limit) if limit else query)
+
+    @classmethod
+    def todo_count(cls, staff):
+        """How many complaints `staff` has to act on (Complaint.todo without a limit, counted)."""
+        return cls._todo_query(staff).count()
+
+    @classmethod
+    def _todo_query(cls, staff):
         authorize(staff, "complaint.list")
         if staff.role == HANDLER:
             query = cls.select().where((cls.status == IN_PROGRESS) & (cls.assignee == staff.officer_id))
@@ -366,7 +381,7 @@ class Complaint(BaseModel):
             query = cls.select().where(cls.status.in_(statuses))
         if staff.officer_id is not None:
             query = query.where(cls.officer.is_null() | (cls.officer != staff.officer_id))
-        return sorted(query, key=lambda c: (c.current_due() or dt.date.max, c.created_at))
+        return query
 
     def current_due(self):
         """The deadline that matters now: acceptance while 待受理, the answer while being handled."""

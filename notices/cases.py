@@ -5,24 +5,33 @@ import datetime as dt
 
 from models import cases
 from models.complaints import Outbox
-from models.database import db
+from models.database import write_transaction
 from models.staff import HEAD, REVIEWER, Staff
 
 
-def receivers(case, limit):
-    """Who answers for `limit`: the case's handlers and every head; the reviewers for a review."""
+def receivers(case, limit, staff=None):
+    """Who answers for `limit`: the case's handlers and every head; the reviewers for a review.
+
+    `staff`: every active member of staff who can be messaged, fetched once by a caller going through
+    many limits; else looked up here."""
     roles = (HEAD, REVIEWER) if limit.name == "法制审核" else (HEAD,)
     handlers = set(case.handlers())
-    query = Staff.select().where((Staff.active == True) & Staff.openid.is_null(False))  # noqa: E712
-    return [s for s in query if s.role in roles or (s.cert_no in handlers and limit.name != "法制审核")]
+    if staff is None:
+        staff = Staff.select().where((Staff.active == True) & Staff.openid.is_null(False))  # noqa: E712
+    return [s for s in staff if s.role in roles or (s.cert_no in handlers and limit.name != "法制审核")]
 
 
 def remind_case_limits(config, today=None, now=None):
-    """Queue a reminder for each limit within `cases.limits.remind_before_workdays`, daily once passed."""
+    """Queue a reminder for each limit within `cases.limits.remind_before_workdays`, daily once passed.
+
+    One pass over the open cases (their files read together), staff fetched once, the days counted
+    outside any transaction, then every reminder written in one short write transaction; each
+    reminder's key makes a rerun add nothing (issue 19)."""
     now = now or dt.datetime.now()
     today = today or now.date()
     before = config["cases"]["limits"]["remind_before_workdays"]
-    queued = 0
+    staff = list(Staff.select().where((Staff.active == True) & Staff.openid.is_null(False)))  # noqa: E712
+    reminders = []
     for case, limit, left in cases.running_limits(config, today):
         what = f"案件 {case.number}（{case.recorded_party_name}）：{limit.name}"
         if left < 0:
@@ -31,10 +40,9 @@ def remind_case_limits(config, today=None, now=None):
             stage, text = "soon", f"【临近期限】{what}，须在{limit.due:%m月%d日}前完成（{limit.source}），还剩{left}个工作日。"
         else:
             continue
-        with db.atomic():
-            for receiver in receivers(case, limit):
-                Outbox.enqueue(f"caselimit:{case.number}:{limit.seq}:{stage}:{receiver.openid}", receiver.openid,
-                               text + "回复“#待办”查看全部。", now)
-                queued += 1
-    return queued
-
+        reminders += [(f"caselimit:{case.number}:{limit.seq}:{stage}:{receiver.openid}", receiver.openid,
+                       text + "回复“#待办”查看全部。") for receiver in receivers(case, limit, staff)]
+    if reminders:
+        with write_transaction():
+            Outbox.enqueue_many(reminders, now)
+    return len(reminders)

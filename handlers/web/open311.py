@@ -28,7 +28,8 @@ from flask import Blueprint, Response, current_app, request, url_for
 
 from handlers.web.guard import limit_wrong_guesses
 from models import Bureau
-from models.complaints import CLOSED, REJECTED, ComplaintError, Complaint, DailyLimitReached, category_by, complaint_settings
+from models.complaints import (CLOSED, OPEN_STATUSES, REJECTED, ComplaintError, Complaint, DailyLimitReached,
+                               category_by, complaint_settings)
 from notices.outbox import send_after_response
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
@@ -295,7 +296,7 @@ def _filtered(args):
         if statuses == {"closed"}:
             query = query.where(Complaint.status.in_((CLOSED, REJECTED)))
         elif statuses == {"open"}:
-            query = query.where(Complaint.status.not_in((CLOSED, REJECTED)))
+            query = query.where(Complaint.status.in_(OPEN_STATUSES))  # by the status index
     return query
 
 

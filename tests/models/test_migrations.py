@@ -103,6 +103,14 @@ def test_legacy_database_is_upgraded_in_place(legacy_app, database_url, tmp_path
     assert sorted(c.content for c in Complaint.todo(head)) == ["网吧晚上接纳未成年人上网", "黑导游强迫购物很严重"]
     reviewer = Staff.add(None, "白斯琴", "法制审核员")  # no WeChat yet: openid may now be empty
     assert Staff.get_by_id(reviewer.id).openid is None
+    # 0016: the cases still running and each year's last case number, built from the log and the index.
+    from models.cases import ENDINGS, Case, CaseCounter, CaseOpen
+
+    running = {c.number for c in Case.select() if c.file().status() not in ENDINGS}
+    assert {o.number for o in CaseOpen.select()} == running and {c.number for c, _ in Case.open_with_status()} == running
+    assert {k.year: k.last for k in CaseCounter.select()} == {
+        year: Case.select().where(Case.opened_on.startswith(str(year))).count()
+        for year in {int(c.opened_on[:4]) for c in Case.select()}}
     assert migrations.pending() == [] and prepare_database(config)[0] == []  # a second run changes nothing
 
     # `bot.py verify`, as an auditor runs it, with the key the legacy heads were signed with.

@@ -507,3 +507,18 @@ def test_a_decision_is_never_heavier_than_what_the_party_was_told(config):
     with pytest.raises(cases.CaseError, match="重于告知当事人"):
         cases.record_step(config, case.number, "决定", decision(8000), by=A, at=at(9, 16))
     cases.record_step(config, case.number, "决定", decision(3000), by=A, at=at(9, 16))  # lighter is fine
+
+
+def test_the_reviewer_sees_the_review_limit_of_the_cases_sent_for_review_only(config, client, app):
+    """#待办 for a 法制审核员: the review's own limit (本局法制审核时限) of a case sent for review, none of a case
+    still being investigated (whose files the reviewer's list does not read), and no refusal for complaints."""
+    app.config["CLOCK"] = at(9, 4).timestamp
+    sent = investigated(config)
+    propose(config, sent, fine=150000, level="严重")
+    submit(config, sent)
+    investigated(config)  # the second case, not sent for review
+    Staff.add("o_c", "白斯琴", "法制审核员", Officer.by_cert_no(C)).qualify("A2021150525", dt.date(2023, 6, 15))
+    reply = WeChatUser(client, app, "o_c").say("#待办")
+    assert reply.startswith("待办投诉0件、案件期限1项") and f"案件 {sent.number}" in reply and "法制审核" in reply, reply
+    assert [(case.number, limit.name) for case, limit, _ in cases.todo(config, Staff.by_openid("o_c"), dt.date(2026, 9, 4))] \
+        == [(sent.number, "法制审核")]
