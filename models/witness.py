@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from models import checkpoint, merkle
+from models.treehead import generate_key  # noqa: F401 — a new Ed25519 key file (PEM, 0600), never over another
 
 
 class WitnessAlarm(RuntimeError):
@@ -27,19 +28,6 @@ class WitnessAlarm(RuntimeError):
 
 class WitnessError(ValueError):
     """Bad input (unreadable checkpoint, wrong key, malformed proof): nothing was cosigned."""
-
-
-def generate_key(path):
-    """A new Ed25519 witness key (PEM, mode 0600); refuses to overwrite one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(pem)
-    return key
 
 
 def load_key(path):
