@@ -16,25 +16,16 @@
 import datetime as dt
 import json
 import logging
-import os
 import re
 import sys
 
 from flask import has_request_context, request
 from gunicorn.glogging import Logger
 
+from models.database import process_id
+
 MSGID_ENVIRON = "sanxiang.msgid"
 
-# This process's id, asked of the kernel once per process rather than for every line (make bench).
-_pid = os.getpid()
-
-
-def _forked():
-    global _pid
-    _pid = os.getpid()
-
-
-os.register_at_fork(after_in_child=_forked)
 SECRET_PARAMS = re.compile(r"(?i)\b(signature|msg_signature|nonce|echostr|timestamp)=[^&\s\"']*")
 
 
@@ -58,7 +49,7 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info:
             entry["exception"] = scrub(self.formatException(record.exc_info))
-        entry["pid"] = _pid
+        entry["pid"] = process_id()  # asked of the kernel once per process, not per line
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
@@ -89,7 +80,8 @@ def use_json_logs(level=logging.INFO, stream=None):
     root.addHandler(json_handler(stream or sys.stderr))
     root.setLevel(level)
     # What a JSON line does not show is not gathered for each record: the caller's file and line (a
-    # walk up the stack), the thread and the process (asked of the kernel); the pid comes from _pid.
+    # walk up the stack), the thread and the process (asked of the kernel); the pid comes from
+    # models.database.process_id.
     logging._srcfile = None  # noqa: SLF001 — the documented switch (logging/__init__.py)
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
 
