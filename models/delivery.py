@@ -187,8 +187,8 @@ class InboundMessage(BaseModel):
         params = ([key] if key is not None else []) + [openid] * len(names)
         if claim is not None:
             params = [*claim.prefix_params, *params, *claim.column_params]
-        row = execute_often(cls._first_look_sql(key is not None, names, claim is not None and type(claim)),
-                            params).fetchone()
+        sql = cls._first_look_sql(key is not None, names, type(claim) if claim is not None else None)
+        row = execute_often(sql, params).fetchone()
         if claim is not None:
             claim.settle(*row[-2:])
             row = row[:-2]
