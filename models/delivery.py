@@ -62,7 +62,7 @@ class InboundMessage(BaseModel):
     them is what "下一页" continues, so one INSERT per message records both.
     """
 
-    # "m:<openid>:<MsgId>" or "e:<openid>:<CreateTime>". On SQLite the unique index on it also
+    # "m:<openid>:<MsgId>" or "e:<openid>:<CreateTime>:<event>:<key>". On SQLite the unique index on it also
     # finds all of one user's rows (see _of_user). The only other indexes (models/migrations/001):
     # rows that keep pages, by user, so "下一页" is one seek however many messages the user sent;
     # on PostgreSQL, (openid, id) for all of one user's rows. Each index is one more page written
@@ -78,10 +78,13 @@ class InboundMessage(BaseModel):
 
     @staticmethod
     def dedup_key(message):
-        """MsgId for messages; FromUserName + CreateTime for events (DOMAIN.md §7)."""
+        """MsgId for messages; FromUserName + CreateTime for events (DOMAIN.md §7), with the event and its key:
+        WeChat's retry repeats them all, while two different events of one user in the same second (a
+        subscribe and a menu click) are two deliveries, not one — keyed alike, one got the other's reply."""
         if getattr(message, "id", 0):
             return f"m:{message.source}:{message.id}"
-        return f"e:{message.source}:{message.time}"
+        event = getattr(message, "event", "") or message.type
+        return f"e:{message.source}:{message.time}:{event}:{getattr(message, 'key', '') or ''}"[:190]
 
     @classmethod
     def answer_once(cls, key, openid, compute, wait_seconds=4.0):

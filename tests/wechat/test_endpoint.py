@@ -265,3 +265,15 @@ def test_encrypted_sample_is_answered(sample, database_url, fake_wechat):
     # The same sample's signature does not pass once the clock has moved on.
     app.config["CLOCK"] = lambda: int(meta["timestamp"]) + 301
     assert app.test_client().post("/wechat", query_string=query, data=sample.read_bytes()).status_code == 403
+
+
+def test_two_different_events_of_one_user_in_the_same_second_get_their_own_replies(wechat_user):
+    """Events are deduplicated by sender and time (DOMAIN.md §7) — and by what they are: a subscribe and a menu
+    click in the same second are two deliveries; the retry of each gets its own reply."""
+    subscribe = inbound_xml("o_evt2", event="subscribe", now=1_700_000_100)
+    click = inbound_xml("o_evt2", event="click:OFFICERS", now=1_700_000_100)
+    first = parse_message(wechat_user.post(subscribe).data).content
+    second = parse_message(wechat_user.post(click).data).content
+    assert first != second and "执法人员" in second
+    assert parse_message(wechat_user.post(subscribe).data).content == first
+    assert parse_message(wechat_user.post(click).data).content == second
