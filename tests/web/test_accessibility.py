@@ -11,6 +11,7 @@ import re
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 import settings
 from models import Officer, db, open_database
@@ -22,6 +23,7 @@ PAGES = ["/", "/subject", "/items", "/items?q=网吧", "/items?page=2", "/inspec
          "/ledger/", "/draws/", "/disclosures/", "/disclosures/stats",
          "/v/AAAAinvalidtokeninvalidtokeninvalidtoken123", "/no-such-page"]
 MIN_TAP = 44
+LARGE = re.compile(r"(^|\s)large(\s|$)")  # the class the large-text switch puts on <html>
 
 TEXT_SIZES = """(inMain) => {
   const sizes = [];
@@ -128,13 +130,14 @@ def test_the_large_text_switch_is_remembered(phone, live_server):
     normal = phone.evaluate("parseFloat(getComputedStyle(document.querySelector('main p')).fontSize)")
     phone.get_by_role("link", name="切换大字模式").click()
     phone.wait_for_url(re.compile(r"/items\?q="))  # back on the same page, search kept
-    assert phone.evaluate("document.documentElement.classList.contains('large')")
+    # expect() retries while the redirect is still loading; evaluate() would run on a half-built document
+    expect(phone.locator("html")).to_have_class(LARGE)
     large = phone.evaluate("parseFloat(getComputedStyle(document.querySelector('main p')).fontSize)")
     assert large >= 18 and large > normal
     phone.goto(live_server["url"] + "/officers")  # remembered on the next page
-    assert phone.evaluate("document.documentElement.classList.contains('large')")
+    expect(phone.locator("html")).to_have_class(LARGE)
     phone.get_by_role("link", name="恢复标准字号").click()
-    assert not phone.evaluate("document.documentElement.classList.contains('large')")
+    expect(phone.locator("html")).not_to_have_class(LARGE)
 
 
 def test_a_form_error_is_announced_and_marks_its_field(phone, live_server):
