@@ -126,8 +126,9 @@ class Outbox(BaseModel):
 
     def mark_sent(self, now, channel, msg_id="", recipients=None):
         """WeChat accepted it: the row is 已发送 and each recipient's send is logged (quotas count it)."""
+        # failed_at cleared too: a sender whose claim went stale may still succeed after another gave up.
         Outbox.update(sent_at=now, channel=channel, msg_id=str(msg_id or "")[:64], claimed_at=None,
-                      next_attempt_at=None).where(Outbox.id == self.id).execute()
+                      next_attempt_at=None, failed_at=None).where(Outbox.id == self.id).execute()
         SentMessage.insert_many([{"outbox": self.id, "openid": openid, "channel": channel, "sent_at": now}
                                  for openid in (recipients or [self.openid])]).execute()
 
@@ -189,8 +190,10 @@ class Outbox(BaseModel):
 
     @classmethod
     def failed(cls, limit=50):
-        return list(cls.select().where(cls.failed_at.is_null(False) & cls.sent_at.is_null())
-                    .order_by(cls.failed_at.desc()).limit(limit))
+        # A row given up was never sent (fail() needs a claim, which needs sent_at empty, and a retry by
+        # hand clears failed_at), so failed_at alone selects them — by its index: a sent_at IS NULL term
+        # lets the planner pick the sent_at index and walk every queued row (issue 19).
+        return list(cls.select().where(cls.failed_at.is_null(False)).order_by(cls.failed_at.desc()).limit(limit))
 
     @classmethod
     def listing(cls, status=None, limit=100):
@@ -198,7 +201,7 @@ class Outbox(BaseModel):
         if status == SENT:
             query = query.where(cls.sent_at.is_null(False))
         elif status == FAILED:
-            query = query.where(cls.sent_at.is_null() & cls.failed_at.is_null(False))
+            query = query.where(cls.failed_at.is_null(False))  # see failed()
         elif status == PENDING:
             query = query.where(cls.sent_at.is_null() & cls.failed_at.is_null())
         return list(query.order_by(cls.id.desc()).limit(limit))
@@ -207,7 +210,7 @@ class Outbox(BaseModel):
     def counts(cls):
         return {PENDING: cls.select().where(cls.sent_at.is_null() & cls.failed_at.is_null()).count(),
                 SENT: cls.select().where(cls.sent_at.is_null(False)).count(),
-                FAILED: cls.select().where(cls.sent_at.is_null() & cls.failed_at.is_null(False)).count()}
+                FAILED: cls.select().where(cls.failed_at.is_null(False)).count()}
 
 
 def _short(text, limit=40):

@@ -285,3 +285,32 @@ def test_an_entry_no_head_covers_yet_is_still_named_when_rewritten_with_its_hash
                    (body, merkle.leaf_hash(body)))
     report = verify_log(treehead.published_heads(config), treehead.load_public_key(config), derived=False)
     assert report.first_bad_entry() == 4 and "哈希列也被改写" in report.problems[0].message
+
+
+def test_the_incremental_check_holds_the_new_cases_index_rows_against_the_log(config):
+    """Before a head is signed only what was appended since the last one is checked (issue 19): the index
+    rows of the cases opened since are held against their 立案 entries; older rows are the full check's."""
+    from models import Officer, Staff, cases
+    from models.audit import verify_appended
+    from models.database import is_sqlite
+
+    Staff.add(None, "白斯琴", "法制审核员", Officer.by_cert_no("15052501003"))
+
+    def open_case(name):
+        return cases.open_case(config, party={"kind": "法人或其他组织", "name": name}, handlers=["15052501001", "15052501002"],
+                               by="15052501001", data={"item_code": "CF-002", "source": "投诉举报", "facts": "群众举报",
+                                                       "approver": "局长 张某"})
+
+    old = open_case("奈曼旗星空网吧")
+    head = publish_tree_head(config)
+    new = open_case("奈曼旗银河网吧")
+    db.execute_sql("DROP TRIGGER enforcement_case_no_update" if is_sqlite()
+                   else "DROP TRIGGER enforcement_case_no_change ON enforcement_case")
+    for case in (old, new):
+        db.execute_sql(f"UPDATE enforcement_case SET party_name = {db.param} WHERE number = {db.param}", ("张三", case.number))
+    key = treehead.load_public_key(config)
+    report = verify_appended(head.size, ledger.tree(head.size).right_edge(), head.root, [], key)
+    named = [p.message for p in report.problems if "当事人名称“张三”" in p.message]
+    assert len(named) == 1 and "奈曼旗银河网吧" in named[0], named
+    full = [p.message for p in verify_log(treehead.published_heads(config), key).problems if "当事人名称“张三”" in p.message]
+    assert len(full) == 2, full

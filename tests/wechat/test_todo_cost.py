@@ -160,3 +160,25 @@ def test_the_running_cases_are_found_without_scanning_every_case(bureau, databas
         sql, params = cases.Case.still_open().sql()
         plan = " | ".join(row[-1] for row in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params))
     assert "SEARCH t1 USING INDEX" in plan and "SCAN t1" not in plan, plan
+
+
+def test_the_failed_notices_are_read_by_their_own_index(bureau, database_url):
+    """#待办 shows the notices WeChat never accepted; with thousands queued or sent, they must be found by
+    the failed_at index, not by walking every queued row (the sent_at index) and sorting."""
+    from models.outbox import Outbox
+
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the plan is SQLite's; PostgreSQL chooses by its statistics")
+    with db.connection_context():
+        query = Outbox.select().where(Outbox.failed_at.is_null(False)).order_by(Outbox.failed_at.desc()).limit(50)
+        sql, params = query.sql()
+        plan = " | ".join(row[-1] for row in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params))
+        assert "failed_at" in plan and "TEMP B-TREE" not in plan, plan
+        now = NOW.replace(tzinfo=None)
+        Outbox.enqueue("a", "o_x", "甲", now)
+        Outbox.enqueue("b", "o_y", "乙", now)
+        row = Outbox.get(Outbox.key == "a")
+        assert row.claim(now) and row.fail(now, "45047")
+        assert [r.key for r in Outbox.failed()] == ["a"]
+        row.mark_sent(now, "custom")  # a stale sender succeeded after all: sent, no longer failed
+        assert Outbox.failed() == []
