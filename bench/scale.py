@@ -169,8 +169,11 @@ def measure(app, repeat):
     from notices.complaints import remind_deadlines
     from notices.ledger import publish_tree_head
 
+    from models.seed import prepare_database
+
     config = app.config["SANXIANG"]
     client = app.test_client()
+    prepare_database(config)  # as `bot.py serve` starts: a database cached by an older version is upgraded
     db.connect(reuse_if_open=True)
     if not is_sqlite():
         db.execute_sql("ANALYZE")  # the statistics autovacuum keeps in production; a fresh build has none yet

@@ -16,10 +16,11 @@ here so that the command line, WeChat staff commands and the web all obey them:
   当场处罚 only within 第五十一条; `deadlines` lists the running limits for `#待办` and reminders.
 """
 import datetime as dt
+import hashlib
 import json
 from dataclasses import dataclass
 
-from peewee import SQL, CharField, IntegerField, fn
+from peewee import SQL, BooleanField, CharField, DateField, IntegerField, TextField, fn
 
 from models import ledger, review
 from models.database import BaseModel, db
@@ -200,12 +201,36 @@ class Case(BaseModel):
 class CaseOpen(BaseModel):
     """One row per case still running: written with its 立案, deleted in the transaction that records
     its 结案 or 撤案. Derived from the log (migration 0016 builds it from there), it is what keeps #待办,
-    #案件 and the reminders to the open cases (issue 19); enforcement_case itself is append-only."""
+    #案件 and the reminders to the open cases (issue 19); enforcement_case itself is append-only.
+
+    `limits_as_of` / `limits_rules`: the case's last entry and the rules (`limits_rules`) its CaseLimit
+    rows were computed at; rows computed at anything else are not used (see `running_limits`)."""
 
     number = CharField(primary_key=True)
+    limits_as_of = IntegerField(null=True)
+    limits_rules = CharField(null=True, max_length=64)
 
     class Meta:
         table_name = "case_open"
+
+
+class CaseLimit(BaseModel):
+    """A limit running on an open case (`deadlines`), kept beside the log so #待办 and the reminders read
+    the soonest ones by index, not every open case's file (issue 19). Rewritten in the transaction of
+    every entry the case gets (`_keep_limits`); never trusted when the case's file or the rules moved on
+    without it — such a case is computed from its file on read, as before. `handlers`: the 立案 entry's
+    执法证号, space-delimited, to find an officer's limits."""
+
+    case_no = CharField(index=True)
+    name = CharField()
+    due = DateField(index=True)
+    source = CharField()
+    seq = IntegerField()
+    provisional = BooleanField(default=False)
+    handlers = TextField(default="")
+
+    class Meta:
+        table_name = "case_limit"
 
 
 class CaseCounter(BaseModel):
@@ -678,38 +703,140 @@ def deadlines(config, file):
     return sorted(result, key=lambda d: d.due)
 
 
-def todo(config, staff, today):
-    """(case, limit, working days left) of the running limits `staff` answers for, soonest first: a
-    head sees every case, a reviewer the reviews, an officer the cases they handle (only those cases'
-    files are read)."""
+def todo(config, staff, today, first=None):
+    """((case, limit, working days left) of the running limits `staff` answers for, soonest first — the
+    `first` of them when given — and how many there are): a head sees every case, a reviewer the
+    reviews and the cases they handle, an officer the cases they handle."""
     from models.staff import HEAD, REVIEWER
 
-    if staff.role == HEAD:
-        wanted = None
-    elif staff.role == REVIEWER:
-        # Only the running cases sent for review (one statement), and any the reviewer handles.
-        entry = ledger.LedgerEntry
-        submitted = {number for (number,) in entry.select(entry.case_no).where(
-            (entry.kind == "step") & (entry.step == "提请审核")
-            & entry.case_no.in_(CaseOpen.select(CaseOpen.number))).tuples()}
-        wanted = lambda case: case.number in submitted or (staff.cert_no and staff.cert_no in case.handlers())  # noqa: E731
-    elif staff.cert_no:
-        wanted = lambda case: staff.cert_no in case.handlers()  # noqa: E731
-    else:
-        return []
-    rows = [(case, limit, left) for case, limit, left in running_limits(config, today, wanted)
-            if staff.role == HEAD or staff.cert_no in case.handlers()
-            or (staff.role == REVIEWER and limit.name == "法制审核")]
-    return sorted(rows, key=lambda row: row[1].due)
+    if staff.role != HEAD and not staff.cert_no and staff.role != REVIEWER:
+        return [], 0
+    return running_limits(config, today, every=staff.role == HEAD, cert_no=staff.cert_no,
+                          reviews=staff.role == REVIEWER, first=first)
 
 
-def running_limits(config, today, wanted=None):
-    """(case, limit, working days left — negative once passed) for every limit running on an open case
-    (of those `wanted` accepts, see Case.open_files): the files read together, never the ended ones."""
-    calendar = working_calendar(config)
-    for file in Case.open_files(wanted):
-        for limit in deadlines(config, file):
-            yield file.case, limit, calendar.workdays_between(today, limit.due)[0]
+REVIEW_LIMIT = "法制审核"
+
+
+def running_limits(config, today, *, every=True, cert_no=None, reviews=False, due_before=None, first=None):
+    """((case, limit, working days left — negative once passed), total) of the limits running on open
+    cases, soonest first: all of them (`every`), or those of the cases `cert_no` handles plus, with
+    `reviews`, every review's own limit; only those due before `due_before` when given; the `first`
+    of them when given, `total` counting them all.
+
+    Read from case_limit by its due-date index, so the cost is that of what is returned (issue 19);
+    a case whose stored limits are not those of its file now (an entry since, other rules or another
+    calendar) is computed from its file instead — the same answer, never a stale one."""
+    calendar, rules = working_calendar(config), limits_rules(config)
+    stale = set(_stale_cases(rules))
+    query = CaseLimit.select().where(CaseLimit.case_no.in_(CaseOpen.select(CaseOpen.number)))
+    if stale:
+        query = query.where(CaseLimit.case_no.not_in(sorted(stale)))
+    if not every:
+        wanted = CaseLimit.handlers.contains(f" {cert_no} ") if cert_no else None
+        if reviews:
+            wanted = (CaseLimit.name == REVIEW_LIMIT) if wanted is None else (wanted | (CaseLimit.name == REVIEW_LIMIT))
+        if wanted is None:
+            return [], 0
+        query = query.where(wanted)
+    if due_before is not None:
+        query = query.where(CaseLimit.due < due_before)
+    total = query.count()
+    stored = list(query.order_by(CaseLimit.due, CaseLimit.seq).limit(first) if first else query.order_by(CaseLimit.due, CaseLimit.seq))
+    cases = _cases_with_openings({row.case_no for row in stored})
+    rows = [(cases[row.case_no], Limit(row.name, row.due, row.source, row.seq, row.provisional)) for row in stored
+            if row.case_no in cases]
+    if stale:
+        for file in Case.open_files(lambda case: case.number in stale):
+            for limit in deadlines(config, file):
+                mine = every or (cert_no and cert_no in file.case.handlers()) or (reviews and limit.name == REVIEW_LIMIT)
+                if mine and (due_before is None or limit.due < due_before):
+                    rows.append((file.case, limit))
+                    total += 1
+    rows.sort(key=lambda row: (row[1].due, row[1].seq))
+    if first:
+        rows = rows[:first]
+    return [(case, limit, calendar.workdays_between(today, limit.due)[0]) for case, limit in rows], total
+
+
+def limits_rules(config):
+    """A digest of what a case's limits depend on besides its file: the procedure rules and the
+    working-day calendar (the schedules entered, chinese_calendar's own version). Stored limits computed
+    under another digest are not used, and `refresh_limits` computes them again."""
+    import chinese_calendar
+
+    basis = json.dumps([config["cases"], config.get("workdays") or {}, chinese_calendar.__version__],
+                       sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(basis.encode()).hexdigest()[:32]
+
+
+def _stale_cases(rules):
+    """The open cases whose stored limits were computed at another entry or under other rules."""
+    entry = ledger.LedgerEntry
+    last = entry.select(fn.MAX(entry.seq)).where(entry.case_no == CaseOpen.number)
+    return [number for (number,) in CaseOpen.select(CaseOpen.number).where(
+        CaseOpen.limits_as_of.is_null() | CaseOpen.limits_rules.is_null() | (CaseOpen.limits_rules != rules)
+        | (CaseOpen.limits_as_of != last)).tuples()]
+
+
+def _cases_with_openings(numbers, batch=500):
+    """{number: Case} with each case's 立案 entry read in the same few statements (case.handlers() and
+    the party then cost nothing more)."""
+    numbers, found = sorted(numbers), {}
+    for start in range(0, len(numbers), batch):
+        found.update((case.number, case) for case in Case.select().where(Case.number.in_(numbers[start:start + batch])))
+    seqs = [case.opened_seq for case in found.values()]
+    openings = {}
+    for start in range(0, len(seqs), batch):
+        openings.update((e.seq, e) for e in ledger.LedgerEntry.select().where(ledger.LedgerEntry.seq.in_(seqs[start:start + batch])))
+    for case in found.values():
+        case._opening = openings.get(case.opened_seq)
+    return found
+
+
+def _keep_limits(config, file):
+    """Store the limits running on `file`'s case as its file now stands; called in the transaction that
+    appended its last entry (a case no longer open keeps none)."""
+    number = file.case.number
+    CaseLimit.delete().where(CaseLimit.case_no == number).execute()
+    if not CaseOpen.select().where(CaseOpen.number == number).exists():
+        return
+    handlers = " " + " ".join(str(h) for h in file.opening_data.get("handlers", [])) + " "
+    rows = [{"case_no": number, "name": limit.name, "due": limit.due, "source": limit.source, "seq": limit.seq,
+             "provisional": bool(limit.provisional), "handlers": handlers} for limit in deadlines(config, file)]
+    if rows:
+        CaseLimit.insert_many(rows).execute()
+    CaseOpen.update(limits_as_of=max(e.seq for e in file.entries), limits_rules=limits_rules(config)).where(
+        CaseOpen.number == number).execute()
+
+
+def _after_entry(config, number):
+    """What every write to a case's file does last, in its transaction: the case's limits kept current."""
+    _keep_limits(config, CaseFile(get_case(number)))
+
+
+def refresh_limits(config):
+    """Compute the stored limits of every open case whose limits are not current (after migration 0018,
+    or once the rules or a year's holiday schedule changed): the files are read outside any transaction,
+    then each case's rows are written unless it got an entry meanwhile (its writer stored them then).
+    Returns how many cases were computed."""
+    rules = limits_rules(config)
+    stale = set(_stale_cases(rules))
+    if not stale:
+        return 0
+    files = {f.case.number: f for f in Case.open_files(lambda case: case.number in stale)}
+    entry = ledger.LedgerEntry
+    with ledger.writing():
+        last = dict(entry.select(entry.case_no, fn.MAX(entry.seq)).where(entry.case_no.in_(sorted(stale)))
+                    .group_by(entry.case_no).tuples())
+        for number in sorted(stale):
+            file = files.get(number)
+            if file is None:  # ended in the log by other means than record_step: it has no limits
+                CaseLimit.delete().where(CaseLimit.case_no == number).execute()
+                CaseOpen.update(limits_as_of=last.get(number), limits_rules=rules).where(CaseOpen.number == number).execute()
+            elif file.entries and last.get(number) == max(e.seq for e in file.entries):
+                _keep_limits(config, file)
+    return len(stale)
 
 
 def _date(value, label):
@@ -778,8 +905,10 @@ def open_case(config, *, party, handlers, by, data, at=None, actor=None):
         body = {**data, "item_name": item.name, "basis": item.basis, "party": party, "handlers": handlers}
         entry = ledger.append("step", body, case_no=number, step="立案", by=str(by), at=at)
         CaseOpen.insert(number=number).execute()
-        return Case.create(number=number, item_code=item.code, party_kind=party["kind"], party_name=party["name"],
+        case = Case.create(number=number, item_code=item.code, party_kind=party["kind"], party_name=party["name"],
                            opened_seq=entry.seq, opened_on=on.isoformat())
+        _after_entry(config, number)
+        return case
 
 
 def get_case(number):
@@ -811,7 +940,9 @@ def record_step(config, number, step, data, *, by, attachments=(), at=None, acto
             data["attachments"] = attachments
         if step in ENDINGS:
             CaseOpen.delete().where(CaseOpen.number == number).execute()
-        return ledger.append("step", data, case_no=number, step=step, by=str(by), at=at)
+        entry = ledger.append("step", data, case_no=number, step=step, by=str(by), at=at)
+        _after_entry(config, number)
+        return entry
 
 
 def add_evidence(config, number, source, *, filename, step, device, recorded_by, recorded_at, by,
@@ -828,7 +959,10 @@ def add_evidence(config, number, source, *, filename, step, device, recorded_by,
     data = {"sha256": digest, "size": size, "mime": mime, "filename": filename, "for_step": step,
             "device": device, "recorded_by": str(recorded_by), "recorded_at": str(recorded_at),
             "whole_process": bool(whole_process), "note": note}
-    return ledger.append("evidence", data, case_no=number, step=step, by=str(by), at=at)
+    with ledger.writing():
+        entry = ledger.append("evidence", data, case_no=number, step=step, by=str(by), at=at)
+        _after_entry(config, number)
+        return entry
 
 
 def correct(config, number, seq, changes, reason, *, by, at=None, actor=None):
@@ -849,8 +983,10 @@ def correct(config, number, seq, changes, reason, *, by, at=None, actor=None):
         # A review is corrected only by a reviewer outside the case, like it is recorded.
         check_actor("case.review" if target.step == "审核" else "case.correct", by, at.date(), case, actor)
         check_correction(target, changes, at)
-        return ledger.append("correction", {"changes": changes, "reason": reason}, case_no=number,
-                             step=target.step, by=str(by), corrects=int(seq), at=at)
+        entry = ledger.append("correction", {"changes": changes, "reason": reason}, case_no=number,
+                              step=target.step, by=str(by), corrects=int(seq), at=at)
+        _after_entry(config, number)
+        return entry
 
 
 # What the rules computed when an entry was recorded: no correction may rewrite it.

@@ -16,9 +16,11 @@ def prepare_database(config, demo_cases=False):
     the demonstration cases. Returns (migrations applied, whether the lists were loaded, demo cases)."""
     from models.answers import seed_answers_if_empty
     from models.case_seed import seed_demo_cases
+    from models.cases import refresh_limits
 
     with connection():
         applied = migrations.upgrade()
+        refresh_limits(config)  # the open cases' stored limits, after migration 0018 or a change of rules
         seeded = seed_if_empty()
         seed_answers_if_empty()  # also for a database made before the FAQ existed
         demo = seed_demo_cases(config) if demo_cases else 0

@@ -7,6 +7,7 @@ from models import cases
 from models.complaints import Outbox
 from models.database import write_transaction
 from models.staff import HEAD, REVIEWER, Staff
+from models.workdays import working_calendar
 
 
 def receivers(case, limit, staff=None):
@@ -24,15 +25,19 @@ def receivers(case, limit, staff=None):
 def remind_case_limits(config, today=None, now=None):
     """Queue a reminder for each limit within `cases.limits.remind_before_workdays`, daily once passed.
 
-    One pass over the open cases (their files read together), staff fetched once, the days counted
-    outside any transaction, then every reminder written in one short write transaction; each
-    reminder's key makes a rerun add nothing (issue 19)."""
+    Reads only the limits due within the reminder period (models/cases.py running_limits, by the
+    due-date index), staff fetched once, the days counted outside any transaction, then every reminder
+    written in one short write transaction; each reminder's key makes a rerun add nothing (issue 19)."""
     now = now or dt.datetime.now()
     today = today or now.date()
     before = config["cases"]["limits"]["remind_before_workdays"]
     staff = list(Staff.select().where((Staff.active == True) & Staff.openid.is_null(False)))  # noqa: E712
     reminders = []
-    for case, limit, left in cases.running_limits(config, today):
+    # Only the limits due within the reminder period are read (by the due-date index): the (before + 1)-th
+    # working day is the first date that leaves more than `before`.
+    soon_ends = working_calendar(config).add_workdays(today, before + 1).due
+    cases.refresh_limits(config)  # the cases whose stored limits are not current (rare: after a rules change)
+    for case, limit, left in cases.running_limits(config, today, due_before=soon_ends)[0]:
         what = f"案件 {case.number}（{case.recorded_party_name}）：{limit.name}"
         if left < 0:
             stage, text = f"overdue:{today}", f"【已超期】{what}，期限{limit.due:%m月%d日}已过（{limit.source}），请尽快处理。"

@@ -482,16 +482,16 @@ def cmd_todo(ctx, staff, rest):
     shown = complaint_settings(ctx.config)["todo_max_items"]
     todo = Complaint.todo(staff, limit=shown) if staff.may("complaint.list") else []
     total = Complaint.todo_count(staff) if len(todo) == shown else len(todo)
-    limits = cases.todo(ctx.config, staff, ctx.now.date())
+    limits, limit_count = cases.todo(ctx.config, staff, ctx.now.date(), first=shown)
     failed = [failed_block(row) for row in Outbox.failed()] if staff.may("outbox.view") else []
     if not todo and not limits and not failed:
         return "目前没有待办投诉，也没有在办案件的期限。"
-    title = f"待办投诉{total}件、案件期限{len(limits)}项（按期限排序）："
-    if total > len(todo) or len(limits) > shown:
+    title = f"待办投诉{total}件、案件期限{limit_count}项（按期限排序）："
+    if total > len(todo) or limit_count > len(limits):
         title += f"\n各列期限最近的{shown}项；全部投诉请在电脑上运行“bot.py complaints list --staff 您的姓名”，案件请用“#案件”查看。"
     if failed:
         title = f"发送失败的通知{len(failed)}条（请重发或电话告知），" + title
-    return Paged(title, failed + [todo_block(ctx, c) for c in todo] + [case_limit_block(*row) for row in limits[:shown]])
+    return Paged(title, failed + [todo_block(ctx, c) for c in todo] + [case_limit_block(*row) for row in limits])
 
 
 def failed_block(row):

@@ -520,5 +520,5 @@ def test_the_reviewer_sees_the_review_limit_of_the_cases_sent_for_review_only(co
     Staff.add("o_c", "白斯琴", "法制审核员", Officer.by_cert_no(C)).qualify("A2021150525", dt.date(2023, 6, 15))
     reply = WeChatUser(client, app, "o_c").say("#待办")
     assert reply.startswith("待办投诉0件、案件期限1项") and f"案件 {sent.number}" in reply and "法制审核" in reply, reply
-    assert [(case.number, limit.name) for case, limit, _ in cases.todo(config, Staff.by_openid("o_c"), dt.date(2026, 9, 4))] \
+    assert [(case.number, limit.name) for case, limit, _ in cases.todo(config, Staff.by_openid("o_c"), dt.date(2026, 9, 4))[0]] \
         == [(sent.number, "法制审核")]

@@ -182,3 +182,36 @@ def test_the_failed_notices_are_read_by_their_own_index(bureau, database_url):
         assert [r.key for r in Outbox.failed()] == ["a"]
         row.mark_sent(now, "custom")  # a stale sender succeeded after all: sent, no longer failed
         assert Outbox.failed() == []
+
+
+def from_files(config):
+    """The running limits as the case files say, computed afresh (what case_limit must agree with)."""
+    return sorted((f.case.number, limit.name, limit.due) for f in cases.Case.open_files() for limit in cases.deadlines(config, f))
+
+
+def stored_or_computed(config):
+    rows, total = cases.running_limits(config, NOW.date())
+    assert total == len(rows)
+    return sorted((case.number, limit.name, limit.due) for case, limit, _ in rows)
+
+
+def test_stored_limits_are_the_files_and_never_used_stale(bureau):
+    """#待办 and the reminders read the limits kept in case_limit; a case whose file got an entry some other
+    way, or whose rules changed, is computed from its file instead, until refresh_limits stores it again."""
+    config = bureau
+    with db.connection_context():
+        second = open_case(config, "奈曼旗银河网吧")
+        assert cases._stale_cases(cases.limits_rules(config)) == []  # kept by the calls that wrote the files
+        assert stored_or_computed(config) == from_files(config) and len(from_files(config)) == 2
+        # An entry appended past cases.py: the stored rows are not its file any more.
+        ledger.append("step", {"reason": "违法事实不能成立", "approver": "局长"}, case_no=second.number, step="撤案", by=A)
+        assert cases._stale_cases(cases.limits_rules(config)) == [second.number]
+        assert stored_or_computed(config) == from_files(config) and len(from_files(config)) == 1
+        # Other rules (the decision limit shortened): every case is computed again, with the new due date.
+        before = from_files(config)
+        config["cases"]["limits"]["decision_days"] -= 30
+        after = from_files(config)
+        assert after != before and stored_or_computed(config) == after
+        assert cases.refresh_limits(config) == 2 and cases._stale_cases(cases.limits_rules(config)) == []
+        assert stored_or_computed(config) == after
+        assert [r.due for r in cases.CaseLimit.select()] == [after[0][2]]

@@ -1,0 +1,32 @@
+"""0018 — the limits running on each open case, kept beside the log (table case_limit, and on case_open
+the entry and the rules they were computed at), so #待办 and the reminders read the soonest limits by
+index instead of every open case's file (issue 19). Left empty here: a case without computed limits is
+read from its file, exactly as before, until `bot.py serve` / the clock compute them (models/cases.py
+`refresh_limits`), which needs the configuration a migration does not have. Self-contained on purpose."""
+from peewee import BooleanField, CharField, DateField, IntegerField, Model, TextField
+
+
+def up(migrator, db):
+    class CaseLimit(Model):
+        case_no = CharField(index=True)
+        name = CharField()
+        due = DateField(index=True)
+        source = CharField()
+        seq = IntegerField()
+        provisional = BooleanField(default=False)
+        handlers = TextField(default="")
+
+        class Meta:
+            database = db
+            table_name = "case_limit"
+
+    db.create_tables([CaseLimit])
+    migrator.migrate(
+        migrator.add_column("case_open", "limits_as_of", IntegerField(null=True)),
+        migrator.add_column("case_open", "limits_rules", CharField(null=True, max_length=64)),
+    )
+
+
+def down(migrator, db):
+    db.execute_sql("DROP TABLE IF EXISTS case_limit")
+    migrator.migrate(migrator.drop_column("case_open", "limits_as_of"), migrator.drop_column("case_open", "limits_rules"))
