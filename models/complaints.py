@@ -154,6 +154,11 @@ class Complaint(BaseModel):
     address_id = CharField(null=True, max_length=200)
     open311_token = CharField(null=True, unique=True, max_length=64)
 
+    class Meta:
+        # A handler's open complaints by status and assignee together (migration 0018): the assignee index
+        # alone walked every complaint they were ever given, closed ones included (issue 19).
+        indexes = ((("status", "assignee"), False),)
+
     # -- filing ---------------------------------------------------------------------------------
     @classmethod
     def filed_today(cls, submitter, now):
@@ -361,10 +366,29 @@ class Complaint(BaseModel):
         never complaints about themselves. Sorted by the database over the open ones (status index), so
         `limit` reads only the first rows, whatever the number open (issue 19)."""
         query = cls._todo_query(staff)
-        due = Case(None, [(cls.status == PENDING, cls.accept_due),
-                          (cls.status.in_((ACCEPTED, IN_PROGRESS)), cls.answer_due)], None)
+        due = cls.current_due_sql()
         query = query.order_by(due.is_null(), due, cls.created_at, cls.id)
         return list(query.limit(limit) if limit else query)
+
+    @classmethod
+    def current_due_sql(cls):
+        """current_due() as SQL: the acceptance deadline while 待受理, the answer's while being handled."""
+        return Case(None, [(cls.status == PENDING, cls.accept_due),
+                           (cls.status.in_((ACCEPTED, IN_PROGRESS)), cls.answer_due)], None)
+
+    @classmethod
+    def due_in(cls, start, end):
+        """The open complaints whose deadline that matters now falls on or after `start`, before `end`."""
+        due = cls.current_due_sql()
+        return cls.select().where(cls.status.in_((PENDING, ACCEPTED, IN_PROGRESS)) & (due >= start) & (due < end))
+
+    @classmethod
+    def overdue_for(cls, staff, before):
+        """(how many, the one overdue longest) of what `staff` has to act on (Complaint.todo) whose deadline
+        that matters now is before `before`; counted by the database over the open ones."""
+        due = cls.current_due_sql()
+        query = cls._todo_query(staff).where(due < before)
+        return query.count(), query.order_by(due, cls.id).first()
 
     @classmethod
     def todo_count(cls, staff):

@@ -65,3 +65,41 @@ def test_todo_and_reminders_count_the_same_days(config, app, client, today):
     # Without the schedule, 2027-01-01 (a Friday) and the Spring Festival week would count as working
     # days: a count that ignored it (as #待办 once did) would differ.
     assert naive_workdays_between(today, due, {}) != expected
+
+
+def test_the_date_bounds_the_database_selects_by_are_the_days_left(config):
+    """The reminder pass lets the database pick the complaints by date (issue 19): a deadline has passed
+    exactly when it is before the last working day up to today, and is near exactly up to the
+    (before + 1)-th working day — checked against the days left, over National Day, New Year and the
+    entered 2027 Spring Festival with its make-up Saturdays."""
+    from models.workdays import working_calendar
+    from notices.complaints import last_workday
+
+    calendar = working_calendar(config)
+    before = 3
+    for today in [dt.date(2026, 9, 26) + dt.timedelta(days=n) for n in range(20)] + \
+                 [dt.date(2026, 12, 25) + dt.timedelta(days=n) for n in range(60)]:
+        passed_before, near_until = last_workday(calendar, today), calendar.add_workdays(today, before + 1).due
+        for due in (today + dt.timedelta(days=n) for n in range(-25, 25)):
+            left = calendar.workdays_between(today, due)[0]
+            assert (due < passed_before) == (left < 0), (today, due, left)
+            assert (passed_before <= due < near_until) == (0 <= left <= before), (today, due, left)
+
+
+def test_overdue_complaints_make_one_message_a_day_for_each_member_of_staff(config):
+    db.connect(reuse_if_open=True)
+    head = Staff.add("o_head", "吴局长", "负责人")
+    Staff.add("o_clerk", "张丽", "受理员")
+    tickets = [Complaint.file(config, FILED, category="网吧", content=f"第{n}家网吧接纳未成年人上网，没有登记身份证。",
+                              submitter=f"wx:o_c{n}", openid=f"o_c{n}", check_limit=False).ticket for n in range(3)]
+    Outbox.delete().execute()
+    late = dt.date(2027, 3, 1)
+    assert remind_deadlines(config, today=late, now=dt.datetime.combine(late, dt.time(8, 30))) == 2
+    assert remind_deadlines(config, today=late, now=dt.datetime.combine(late, dt.time(9, 30))) == 2  # once a day
+    texts = {row.openid: row.text for row in Outbox.select()}
+    assert Outbox.select().count() == 2 and set(texts) == {"o_head", "o_clerk"}
+    assert "有3件已过期限" in texts[head.openid] and tickets[0] in texts[head.openid] and "#待办" in texts[head.openid]
+    following = late + dt.timedelta(days=1)
+    remind_deadlines(config, today=following, now=dt.datetime.combine(following, dt.time(8, 30)))
+    assert Outbox.select().count() == 4  # and again the next day
+    db.close()
