@@ -2,7 +2,7 @@
 schedule is entered. Plain functions of the configuration, scheduled by notices/clock.py."""
 import datetime as dt
 
-from models.complaints import ACCEPTED, IN_PROGRESS, PENDING, Complaint, Outbox, complaint_settings
+from models.complaints import Complaint, Outbox, complaint_settings
 from models.staff import CLERK, HANDLER, HEAD, Staff
 from models.database import write_transaction
 from models.workdays import working_calendar
