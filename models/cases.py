@@ -815,13 +815,14 @@ def _after_entry(config, number):
     _keep_limits(config, CaseFile(get_case(number)))
 
 
-def refresh_limits(config):
+def refresh_limits(config, every=False):
     """Compute the stored limits of every open case whose limits are not current (after migration 0018,
-    or once the rules or a year's holiday schedule changed): the files are read outside any transaction,
+    or once the rules or a year's holiday schedule changed) — of every open case with `every` (after
+    `verify` found rows edited behind the software's back): the files are read outside any transaction,
     then each case's rows are written unless it got an entry meanwhile (its writer stored them then).
     Returns how many cases were computed."""
     rules = limits_rules(config)
-    stale = set(_stale_cases(rules))
+    stale = {case.number for case in Case.still_open()} if every else set(_stale_cases(rules))
     if not stale:
         return 0
     files = {f.case.number: f for f in Case.open_files(lambda case: case.number in stale)}
@@ -837,6 +838,25 @@ def refresh_limits(config):
             elif file.entries and last.get(number) == max(e.seq for e in file.entries):
                 _keep_limits(config, file)
     return len(stale)
+
+
+def limit_problems(config):
+    """[(seq, message)]: the open cases whose stored limits, marked current, are not what their files give
+    — case_limit edited behind the software's back (#待办 and the reminders would show its dates).
+    `bot.py verify` names them; `bot.py case refresh-limits` computes them again from the files."""
+    stale = set(_stale_cases(limits_rules(config)))
+    stored = {}
+    for row in CaseLimit.select():
+        stored.setdefault(row.case_no, []).append((str(row.name), str(row.due), str(row.source), str(row.seq)))
+    problems = []
+    for file in Case.open_files():
+        if file.case.number in stale:
+            continue  # not used: computed from the file on read
+        expected = sorted((limit.name, str(limit.due), limit.source, str(limit.seq)) for limit in deadlines(config, file))
+        if sorted(stored.get(file.case.number, [])) != expected:
+            problems.append((file.case.opened_seq, f"案件“{file.case.number}”保存的办案期限（case_limit）与案卷记录算出的不符："
+                                                   "期限表在记录之外被改动。查明原因后请运行 python bot.py case refresh-limits。"))
+    return problems
 
 
 def _date(value, label):

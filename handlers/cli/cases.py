@@ -47,6 +47,13 @@ def list_command():
         click.echo(f"{demo}{case.number}  {case.recorded_party_name}  {case.item_code}  当前环节：{case.file().status()}")
 
 
+@case_group.command("refresh-limits")
+def refresh_limits_command():
+    """Compute every open case's stored limits (#待办, reminders) again from its file."""
+    config = _config()
+    click.echo(f"已按案卷重新计算{cases.refresh_limits(config, every=True)}件在办案件的期限。")
+
+
 @case_group.command("show")
 @click.argument("number")
 def show_command(number):

@@ -405,6 +405,26 @@ def test_an_index_edited_behind_the_triggers_is_named_and_documents_follow_the_l
     assert "奈曼旗星空网吧" in text and "张三" not in text
 
 
+def test_a_case_limit_edited_behind_the_software_is_named_and_computed_again(signed_copy, tmp_path):
+    """case_limit is what #待办 and the reminders read (issue 19): a due date moved in it is named by verify,
+    which still holds the log sound, and `case refresh-limits` computes the rows again from the files."""
+    from models.database import open_database
+
+    conn, _, copy_config = signed_copy
+    conn.execute("UPDATE case_limit SET due = '2030-01-01' WHERE case_no = '奈文旅立字〔2026〕第2号'")
+    conn.commit()
+    result = run_verify(copy_config, tmp_path)
+    assert result.returncode == 1
+    assert "案件“奈文旅立字〔2026〕第2号”保存的办案期限（case_limit）与案卷记录算出的不符" in result.stderr
+    assert "第" not in result.stderr.split("核验失败：")[1].split("发现")[0]  # no log entry is blamed
+    open_database(copy_config["database"]["url"])
+    db.connect(reuse_if_open=True)
+    assert cases.refresh_limits(copy_config, every=True) == 3  # every case still open
+    assert cases.limit_problems(copy_config) == []
+    db.close()
+    assert run_verify(copy_config, tmp_path).returncode == 0
+
+
 @pytest.mark.parametrize("sql", ["UPDATE ledger_entry SET body = CAST(body AS TEXT) WHERE seq = 2",
                                  "UPDATE ledger_entry SET leaf_hash = hex(leaf_hash) WHERE seq = 2",
                                  "UPDATE ledger_entry SET body = 42 WHERE seq = 2",
