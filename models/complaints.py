@@ -25,7 +25,7 @@ import re
 import secrets
 from pathlib import Path
 
-from peewee import (BooleanField, Case, CharField, DateField, DateTimeField, FloatField, ForeignKeyField,
+from peewee import (BooleanField, CharField, DateField, DateTimeField, FloatField, ForeignKeyField,
                     IntegerField, IntegrityError, TextField)
 
 from models.database import BaseModel, db, write_transaction
@@ -155,9 +155,10 @@ class Complaint(BaseModel):
     open311_token = CharField(null=True, unique=True, max_length=64)
 
     class Meta:
-        # A handler's open complaints by status and assignee together (migration 0018): the assignee index
-        # alone walked every complaint they were ever given, closed ones included (issue 19).
-        indexes = ((("status", "assignee"), False),)
+        # #待办 and the reminders read each status in its deadline's order (migration 0018), a handler's by
+        # assignee too: the assignee index alone walked every complaint they were ever given (issue 19).
+        indexes = ((("status", "accept_due", "created_at"), False), (("status", "answer_due", "created_at"), False),
+                   (("status", "assignee", "answer_due", "created_at"), False))
 
     # -- filing ---------------------------------------------------------------------------------
     @classmethod
@@ -363,49 +364,66 @@ class Complaint(BaseModel):
     @classmethod
     def todo(cls, staff, limit=None):
         """What `staff` has to act on, soonest deadline first (those without one last, then the oldest);
-        never complaints about themselves. Sorted by the database over the open ones (status index), so
-        `limit` reads only the first rows, whatever the number open (issue 19)."""
-        query = cls._todo_query(staff)
-        due = cls.current_due_sql()
-        query = query.order_by(due.is_null(), due, cls.created_at, cls.id)
-        return list(query.limit(limit) if limit else query)
+        never complaints about themselves. Read status by status, each in its deadline's order straight
+        from an index (status, deadline, created_at), so `limit` reads at most that many rows of each
+        whatever the number open, and nothing is sorted but what is returned (issue 19)."""
+        rows = []
+        for status, query in cls._todo_queries(staff):
+            due = cls.due_column(status)
+            ordered = query.order_by(*((due,) if due is not None else ()), cls.created_at, cls.id)
+            rows.extend(ordered.limit(limit) if limit else ordered)
+        rows.sort(key=lambda c: (c.current_due() is None, c.current_due() or dt.date.min, c.created_at, c.id))
+        return rows[:limit] if limit else rows
 
     @classmethod
-    def current_due_sql(cls):
-        """current_due() as SQL: the acceptance deadline while 待受理, the answer's while being handled."""
-        return Case(None, [(cls.status == PENDING, cls.accept_due),
-                           (cls.status.in_((ACCEPTED, IN_PROGRESS)), cls.answer_due)], None)
+    def due_column(cls, status):
+        """The column holding the deadline that matters in `status` (current_due), or None."""
+        return {PENDING: cls.accept_due, ACCEPTED: cls.answer_due, IN_PROGRESS: cls.answer_due}.get(status)
 
     @classmethod
     def due_in(cls, start, end):
-        """The open complaints whose deadline that matters now falls on or after `start`, before `end`."""
-        due = cls.current_due_sql()
-        return cls.select().where(cls.status.in_((PENDING, ACCEPTED, IN_PROGRESS)) & (due >= start) & (due < end))
+        """The open complaints whose deadline that matters now falls on or after `start`, before `end`
+        (a range of each status's deadline index)."""
+        rows = []
+        for status in (PENDING, ACCEPTED, IN_PROGRESS):
+            due = cls.due_column(status)
+            rows.extend(cls.select().where((cls.status == status) & (due >= start) & (due < end)).order_by(due, cls.id))
+        return rows
 
     @classmethod
     def overdue_for(cls, staff, before):
         """(how many, the one overdue longest) of what `staff` has to act on (Complaint.todo) whose deadline
-        that matters now is before `before`; counted by the database over the open ones."""
-        due = cls.current_due_sql()
-        query = cls._todo_query(staff).where(due < before)
-        return query.count(), query.order_by(due, cls.id).first()
+        that matters now is before `before`: counted by the database on each status's deadline index."""
+        count, longest = 0, None
+        for status, query in cls._todo_queries(staff):
+            due = cls.due_column(status)
+            if due is None:
+                continue
+            late = query.where(due < before)
+            count += late.count()
+            first = late.order_by(due, cls.created_at, cls.id).first()
+            if first is not None and (longest is None or first.current_due() < longest.current_due()):
+                longest = first
+        return count, longest
 
     @classmethod
     def todo_count(cls, staff):
         """How many complaints `staff` has to act on (Complaint.todo without a limit, counted)."""
-        return cls._todo_query(staff).count()
+        return sum(query.count() for _, query in cls._todo_queries(staff))
 
     @classmethod
-    def _todo_query(cls, staff):
+    def _todo_queries(cls, staff):
+        """[(status, query)]: what `staff` has to act on, one query per status."""
         authorize(staff, "complaint.list")
         if staff.role == HANDLER:
-            query = cls.select().where((cls.status == IN_PROGRESS) & (cls.assignee == staff.officer_id))
+            parts = [(IN_PROGRESS, cls.select().where((cls.status == IN_PROGRESS) & (cls.assignee == staff.officer_id)))]
         else:
             statuses = OPEN_STATUSES if staff.role == HEAD else (PENDING, ACCEPTED, ANSWERED)
-            query = cls.select().where(cls.status.in_(statuses))
+            parts = [(status, cls.select().where(cls.status == status)) for status in statuses]
         if staff.officer_id is not None:
-            query = query.where(cls.officer.is_null() | (cls.officer != staff.officer_id))
-        return query
+            mine = cls.officer.is_null() | (cls.officer != staff.officer_id)
+            parts = [(status, query.where(mine)) for status, query in parts]
+        return parts
 
     def current_due(self):
         """The deadline that matters now: acceptance while 待受理, the answer while being handled."""
