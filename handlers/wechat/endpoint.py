@@ -6,6 +6,7 @@ Deciding what to answer lives in the conversation modules (handlers/wechat/<area
 import datetime as dt
 import logging
 import re
+import time
 from functools import lru_cache
 
 from flask import Blueprint, Response, abort, current_app, g, request
@@ -257,8 +258,33 @@ def _stored_or(key, fallback):
 def render_reply(ctx, dispatch):
     """(reply XML or "" for success, pages left for "下一页")."""
     text = render_text(ctx, dispatch(ctx))
-    reply = TextReply(message=ctx.message, content=text).render() if text else ""
+    reply = text_reply(ctx.message, text) if text else ""
     return reply, ctx.pages_left
+
+
+def _text_reply_parts():
+    """wechatpy's TextReply rendered once with markers, cut at them: its own layout and field order."""
+    marks = {"content": "\x00content\x00", "source": "\x00source\x00", "target": "\x00target\x00"}
+    xml = TextReply(time=987654321987, **marks).render()
+    order = sorted([*marks, "time"], key=lambda name: xml.index(marks.get(name, "987654321987")))
+    for mark in [*marks.values(), "987654321987"]:
+        xml = xml.replace(mark, "\x00")
+    return tuple(xml.split("\x00")), tuple(order)
+
+
+_TEXT_REPLY = _text_reply_parts()
+
+
+def text_reply(message, content):
+    """The same XML as TextReply(message=message, content=content).render(), a seventh of the cost: wechatpy
+    converts and formats field by field through descriptors, which cost every reply ~10 µs (make bench)."""
+    parts, order = _TEXT_REPLY
+    values = {"content": content, "source": message.target or "", "target": message.source or "",
+              "time": str(int(time.time()))}  # a missing ToUserName renders empty, as in wechatpy
+    out = [parts[0]]
+    for name, part in zip(order, parts[1:]):
+        out += (values[name], part)
+    return "".join(out)
 
 
 def install(app):

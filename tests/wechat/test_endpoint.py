@@ -277,3 +277,17 @@ def test_two_different_events_of_one_user_in_the_same_second_get_their_own_repli
     assert first != second and "执法人员" in second
     assert parse_message(wechat_user.post(subscribe).data).content == first
     assert parse_message(wechat_user.post(click).data).content == second
+
+
+@pytest.mark.parametrize("content", ["你好", "<a href='x'>&amp;</a>", "{0} %s ]]>", "第1/3页\n下一页"])
+@pytest.mark.parametrize("to_user", ["<ToUserName>gh_test</ToUserName>", ""])
+def test_a_text_reply_is_the_xml_wechatpy_renders(content, to_user, monkeypatch):
+    """The endpoint builds TextReply's XML itself (make bench): byte for byte what wechatpy would send."""
+    from wechatpy.replies import TextReply
+
+    from handlers.wechat.endpoint import text_reply
+
+    monkeypatch.setattr(time, "time", lambda: 1764460000.7)
+    message = parse_message(f"<xml>{to_user}<FromUserName>o_reply</FromUserName><CreateTime>1</CreateTime>"
+                            "<MsgType>text</MsgType><Content>hi</Content><MsgId>5</MsgId></xml>")
+    assert text_reply(message, content) == TextReply(message=message, content=content).render()
