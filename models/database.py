@@ -83,11 +83,17 @@ class Pool(PooledPostgresqlDatabase):
     def resume(self):
         """At the start of a request: the connection this thread kept from its last one (`keep`), if it
         passes the checks a checkout makes (above); else one checked out of the pool as usual."""
-        if not self.is_closed():
-            if not self._is_closed(self.connection()):
+        if not self.is_closed() and not self.in_transaction():
+            conn = self.connection()
+            if self._adapter.txn_status(conn) != self._adapter.txn_idle:
+                # Left in a transaction after the last request (a push sent after the reply): handed back,
+                # the pool rolls it back or discards it, and another is checked out.
+                self.close()
+            elif not self._is_closed(conn):
                 return
-            self.manual_close()  # dead or broken: not handed back
-        self.connect()
+            else:
+                self.manual_close()  # dead or broken: not handed back
+        self.connect(reuse_if_open=True)
 
     def keep(self):
         """At the end of a request: keep this thread's connection for its next request when nothing is
