@@ -26,7 +26,7 @@ import handlers.cli
 import handlers.web
 import handlers.wechat
 import settings
-from models.database import db, is_sqlite, open_configured
+from models.database import open_configured, request_finished, request_started
 
 
 def create_app(test_config=None):
@@ -47,15 +47,12 @@ def create_app(test_config=None):
     def connect_db():
         # /healthz connects by itself: with the database down it must answer 503 with JSON, not fail here.
         if request.endpoint != "health.healthz":
-            db.connect(reuse_if_open=True)
+            request_started()
 
     @app.teardown_appcontext
     def close_db(exc):
-        # A SQLite connection stays open for the worker's next request: closing the last one
-        # checkpoints and removes the WAL every time, which cost more than a whole reply (make bench).
-        # A PostgreSQL one goes back to this process's pool (models/database.py), still connected.
-        if not db.is_closed() and not is_sqlite():
-            db.close()
+        # Kept open for the worker's next request, as far as that is safe (models/database.py).
+        request_finished()
 
     handlers.wechat.install(app)  # /wechat
     handlers.web.install(app)  # the public pages and APIs

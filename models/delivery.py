@@ -193,8 +193,9 @@ class InboundMessage(BaseModel):
         sql = cls._first_look_sql(key is not None, names, type(claim) if claim is not None else None)
         row = execute_often(sql, params).fetchone()
         if claim is not None:
-            claim.settle(*row[-2:])
-            row = row[:-2]
+            settled = len(claim.columns)
+            claim.settle(*row[-settled:])
+            row = row[:-settled]
         if key is not None:
             reply, row = row[0], row[1:]
         return reply, dict(zip(names, map(bool, row)))

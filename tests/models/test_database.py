@@ -5,7 +5,8 @@ import psycopg2
 import pytest
 from peewee import PostgresqlDatabase
 
-from models.database import Pool, connection, db, execute_often, open_configured, open_database
+from models.database import (Pool, connection, db, execute_often, open_configured, open_database, request_finished,
+                             request_started)
 
 pytestmark = pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="TEST_DATABASE_URL not set")
 
@@ -103,3 +104,43 @@ def test_a_statement_run_on_every_message_is_prepared_once_per_session(url):
         with db.atomic():
             assert execute_often("SELECT {}::int + {}::int", (7, 8)).fetchone() == (15,)
             assert statements() == 0
+
+
+def test_a_worker_keeps_its_connection_from_one_request_to_the_next(url, monkeypatch):
+    """Checked out once, not per request (make bench); still checked as a checkout would check it."""
+    database = open_database(url, pool={"pool_ping_idle_seconds": 60})
+    checkouts = []
+    real = Pool._connect
+    monkeypatch.setattr(Pool, "_connect", lambda self: checkouts.append(1) or real(self))
+    pids = set()
+    for _ in range(5):
+        request_started()
+        pids.add(db.execute_sql("SELECT pg_backend_pid()").fetchone()[0])
+        request_finished()
+    assert len(pids) == 1 and checkouts == [1] and not database.is_closed()
+
+
+def test_a_kept_connection_left_in_a_transaction_is_rolled_back_before_the_next_request(url):
+    open_database(url)
+    request_started()
+    request_finished()
+    db.connection().cursor().execute("BEGIN")  # as a push after the reply might leave it
+    db.connection().cursor().execute("CREATE TEMPORARY TABLE left_open (x int)")
+    request_started()
+    assert db.connection().get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_IDLE
+    assert db.execute_sql("SELECT to_regclass('pg_temp.left_open')").fetchone() == (None,)
+    request_finished()
+
+
+def test_a_kept_connection_ended_by_the_server_is_replaced_at_the_next_request(url):
+    open_database(url, pool={"pool_ping_idle_seconds": 0})
+    request_started()
+    first = db.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
+    request_finished()
+    admin = psycopg2.connect(url)
+    admin.autocommit = True
+    admin.cursor().execute("SELECT pg_terminate_backend(%s)", (first,))
+    admin.close()
+    request_started()
+    assert db.execute_sql("SELECT pg_backend_pid()").fetchone()[0] != first
+    request_finished()

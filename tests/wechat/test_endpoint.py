@@ -277,3 +277,66 @@ def test_two_different_events_of_one_user_in_the_same_second_get_their_own_repli
     assert first != second and "执法人员" in second
     assert parse_message(wechat_user.post(subscribe).data).content == first
     assert parse_message(wechat_user.post(click).data).content == second
+
+
+@pytest.mark.parametrize("content", ["你好", "<a href='x'>&amp;</a>", "{0} %s ]]>", "第1/3页\n下一页"])
+@pytest.mark.parametrize("to_user", ["<ToUserName>gh_test</ToUserName>", ""])
+def test_a_text_reply_is_the_xml_wechatpy_renders(content, to_user, monkeypatch):
+    """The endpoint builds TextReply's XML itself (make bench): byte for byte what wechatpy would send."""
+    from wechatpy.replies import TextReply
+
+    from handlers.wechat.endpoint import text_reply
+
+    monkeypatch.setattr(time, "time", lambda: 1764460000.7)
+    message = parse_message(f"<xml>{to_user}<FromUserName>o_reply</FromUserName><CreateTime>1</CreateTime>"
+                            "<MsgType>text</MsgType><Content>hi</Content><MsgId>5</MsgId></xml>")
+    assert text_reply(message, content) == TextReply(message=message, content=content).render()
+
+
+ODD_BODIES = [
+    "<xml><MsgType>text</MsgType><Content>  两边有空格  </Content><FromUserName>o</FromUserName></xml>",
+    "<xml><MsgType>text</MsgType><Content></Content><FromUserName>o</FromUserName></xml>",
+    "<xml><MsgType>text</MsgType><Content>a<![CDATA[<b>&]]>c &amp; &#x4e2d;</Content></xml>",
+    "<xml>\n  <MsgType>TEXT</MsgType>\n  <Content>x</Content>\n</xml>",
+    "<xml><MsgType>event</MsgType><Event>subscribe</Event><EventKey>qrscene_badge_7</EventKey></xml>",
+    "<xml><MsgType>event</MsgType><Event>subscribe</Event><EventKey>scanbarcode|x</EventKey></xml>",
+    "<xml><MsgType>event</MsgType><Event>CLICK</Event><EventKey>ITEMS</EventKey></xml>",
+    "<xml><MsgType>event</MsgType><Event>no_such_event</Event></xml>",
+    "<xml><MsgType>event</MsgType></xml>",
+    "<xml><MsgType>no_such_type</MsgType></xml>",
+]
+
+
+@pytest.mark.parametrize("body", [p.read_bytes() for p in PLAIN_SAMPLES] + [b.encode() for b in ODD_BODIES])
+def test_a_flat_message_is_parsed_as_wechatpy_parses_it(body):
+    """The endpoint parses what WeChat sends with ElementTree (make bench); anything else is left to wechatpy."""
+    from handlers.wechat.endpoint import flat_message
+
+    fast = flat_message(body)
+    if fast is not None:
+        slow = parse_message(body)
+        assert type(fast) is type(slow) and fast._data == dict(slow._data)
+
+
+@pytest.mark.parametrize("body", [
+    "<?xml version='1.0' encoding='GBK'?><xml><MsgType>text</MsgType></xml>",
+    "<!DOCTYPE xml [<!ENTITY e 'x'>]><xml><MsgType>text</MsgType><Content>&e;</Content></xml>",
+    "<xml><!-- c --><MsgType>text</MsgType></xml>",
+    "<xml a='1'><MsgType>text</MsgType></xml>",
+    "<xml><MsgType>text</MsgType><Content a='1'>x</Content></xml>",
+    "<xml><MsgType>text</MsgType><Content><b>x</b></Content></xml>",
+    "<xml><MsgType>text</MsgType><Content>x</Content><Content>y</Content></xml>",
+    "<xml>text<MsgType>text</MsgType></xml>",
+    "<xml><MsgType>text</MsgType>tail</xml>",
+    "<xml xmlns='urn:x'><MsgType>text</MsgType></xml>",
+    "<notxml><MsgType>text</MsgType></notxml>",
+    "<xml></xml>",
+    "<xml><Content>x</Content></xml>",
+    "<xml><MsgType>event</MsgType><Event></Event></xml>",
+    "<xml><MsgType>device_text</MsgType></xml>",
+    "<xml><MsgType>text</MsgType>",
+])
+def test_anything_else_is_left_to_wechatpy(body):
+    from handlers.wechat.endpoint import flat_message
+
+    assert flat_message(body.encode()) is None
