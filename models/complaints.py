@@ -381,30 +381,21 @@ class Complaint(BaseModel):
         return {PENDING: cls.accept_due, ACCEPTED: cls.answer_due, IN_PROGRESS: cls.answer_due}.get(status)
 
     @classmethod
-    def due_in(cls, start, end):
-        """The open complaints whose deadline that matters now falls on or after `start`, before `end`
-        (a range of each status's deadline index)."""
-        rows = []
-        for status in (PENDING, ACCEPTED, IN_PROGRESS):
-            due = cls.due_column(status)
-            rows.extend(cls.select().where((cls.status == status) & (due >= start) & (due < end)).order_by(due, cls.id))
-        return rows
-
-    @classmethod
-    def overdue_for(cls, staff, before):
-        """(how many, the one overdue longest) of what `staff` has to act on (Complaint.todo) whose deadline
-        that matters now is before `before`: counted by the database on each status's deadline index."""
-        count, longest = 0, None
+    def deadline_in(cls, staff, start, end):
+        """(how many, the soonest) of what `staff` has to act on (Complaint.todo) whose deadline that matters
+        now is on or after `start` (None: any) and before `end`: counted by the database on each status's
+        deadline index, whatever the number open."""
+        count, soonest = 0, None
         for status, query in cls._todo_queries(staff):
             due = cls.due_column(status)
             if due is None:
                 continue
-            late = query.where(due < before)
-            count += late.count()
-            first = late.order_by(due, cls.created_at, cls.id).first()
-            if first is not None and (longest is None or first.current_due() < longest.current_due()):
-                longest = first
-        return count, longest
+            query = query.where((due < end) if start is None else ((due >= start) & (due < end)))
+            count += query.count()
+            first = query.order_by(due, cls.created_at, cls.id).first()
+            if first is not None and (soonest is None or first.current_due() < soonest.current_due()):
+                soonest = first
+        return count, soonest
 
     @classmethod
     def todo_count(cls, staff):

@@ -86,19 +86,22 @@ def test_the_date_bounds_the_database_selects_by_are_the_days_left(config):
             assert (passed_before <= due < near_until) == (0 <= left <= before), (today, due, left)
 
 
-def test_overdue_complaints_make_one_message_a_day_for_each_member_of_staff(config):
+def test_complaints_past_or_near_their_deadline_make_one_message_a_day_for_each_member_of_staff(config):
     db.connect(reuse_if_open=True)
     head = Staff.add("o_head", "吴局长", "负责人")
     Staff.add("o_clerk", "张丽", "受理员")
     tickets = [Complaint.file(config, FILED, category="网吧", content=f"第{n}家网吧接纳未成年人上网，没有登记身份证。",
                               submitter=f"wx:o_c{n}", openid=f"o_c{n}", check_limit=False).ticket for n in range(3)]
+    Complaint.file(config, dt.datetime(2027, 2, 26, 9), category="网吧", content="第4家网吧接纳未成年人上网，没有登记身份证。",
+                   submitter="wx:o_c4", openid="o_c4", check_limit=False)  # due within the reminder period
     Outbox.delete().execute()
     late = dt.date(2027, 3, 1)
     assert remind_deadlines(config, today=late, now=dt.datetime.combine(late, dt.time(8, 30))) == 2
     assert remind_deadlines(config, today=late, now=dt.datetime.combine(late, dt.time(9, 30))) == 2  # once a day
     texts = {row.openid: row.text for row in Outbox.select()}
     assert Outbox.select().count() == 2 and set(texts) == {"o_head", "o_clerk"}
-    assert "有3件已过期限" in texts[head.openid] and tickets[0] in texts[head.openid] and "#待办" in texts[head.openid]
+    assert "已超期3件" in texts[head.openid] and "临近期限1件" in texts[head.openid], texts
+    assert tickets[0] in texts[head.openid] and "#待办" in texts[head.openid]
     following = late + dt.timedelta(days=1)
     remind_deadlines(config, today=following, now=dt.datetime.combine(following, dt.time(8, 30)))
     assert Outbox.select().count() == 4  # and again the next day
