@@ -788,7 +788,9 @@ def _cases_with_openings(numbers, batch=500):
     seqs = [case.opened_seq for case in found.values()]
     openings = {}
     for start in range(0, len(seqs), batch):
-        openings.update((e.seq, e) for e in ledger.LedgerEntry.select().where(ledger.LedgerEntry.seq.in_(seqs[start:start + batch])))
+        # Only what the party and the handlers are read from (LedgerEntry.content): its bytes.
+        entry = ledger.LedgerEntry
+        openings.update((e.seq, e) for e in entry.select(entry.seq, entry.body).where(entry.seq.in_(seqs[start:start + batch])))
     for case in found.values():
         case._opening = openings.get(case.opened_seq)
     return found
