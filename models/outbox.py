@@ -190,10 +190,14 @@ class Outbox(BaseModel):
 
     @classmethod
     def failed(cls, limit=50):
-        # A row given up was never sent (fail() needs a claim, which needs sent_at empty, and a retry by
-        # hand clears failed_at), so failed_at alone selects them — by its index: a sent_at IS NULL term
-        # lets the planner pick the sent_at index and walk every queued row (issue 19).
-        return list(cls.select().where(cls.failed_at.is_null(False)).order_by(cls.failed_at.desc()).limit(limit))
+        return list(cls.failed_query(limit))
+
+    @classmethod
+    def failed_query(cls, limit=50):
+        # A row given up was never sent (fail() needs a claim, which needs sent_at empty, a retry by hand
+        # clears failed_at, and so does a late success), so failed_at alone selects them — by its index: a
+        # sent_at IS NULL term lets the planner pick the sent_at index and walk every queued row (issue 19).
+        return cls.select().where(cls.failed_at.is_null(False)).order_by(cls.failed_at.desc()).limit(limit)
 
     @classmethod
     def listing(cls, status=None, limit=100):
