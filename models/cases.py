@@ -742,7 +742,8 @@ def running_limits(config, today, *, every=True, cert_no=None, reviews=False, du
     if due_before is not None:
         query = query.where(CaseLimit.due < due_before)
     total = query.count()
-    stored = list(query.order_by(CaseLimit.due, CaseLimit.seq).limit(first) if first else query.order_by(CaseLimit.due, CaseLimit.seq))
+    query = query.order_by(CaseLimit.due, CaseLimit.seq)
+    stored = list(query.limit(first) if first else query)
     cases = _cases_with_openings({row.case_no for row in stored})
     rows = [(cases[row.case_no], Limit(row.name, row.due, row.source, row.seq, row.provisional)) for row in stored
             if row.case_no in cases]
@@ -812,9 +813,10 @@ def _keep_limits(config, file):
         CaseOpen.number == number).execute()
 
 
-def _after_entry(config, number):
-    """What every write to a case's file does last, in its transaction: the case's limits kept current."""
-    _keep_limits(config, CaseFile(get_case(number)))
+def _after_entry(config, number, file=None, entry=None):
+    """What every write to a case's file does last, in its transaction: the case's limits kept current.
+    `file` and `entry`: the file as the writer read it and the entry it appended, so it is not read again."""
+    _keep_limits(config, CaseFile(file.case, [*file.entries, entry]) if file is not None else CaseFile(get_case(number)))
 
 
 def refresh_limits(config, every=False):
@@ -843,7 +845,7 @@ def refresh_limits(config, every=False):
 
 
 def limit_problems(config):
-    """[(seq, message)]: the open cases whose stored limits, marked current, are not what their files give
+    """[message]: the open cases whose stored limits, marked current, are not what their files give
     — case_limit edited behind the software's back (#待办 and the reminders would show its dates).
     `bot.py verify` names them; `bot.py case refresh-limits` computes them again from the files."""
     stale = set(_stale_cases(limits_rules(config)))
@@ -856,8 +858,8 @@ def limit_problems(config):
             continue  # not used: computed from the file on read
         expected = sorted((limit.name, str(limit.due), limit.source, str(limit.seq)) for limit in deadlines(config, file))
         if sorted(stored.get(file.case.number, [])) != expected:
-            problems.append((file.case.opened_seq, f"案件“{file.case.number}”保存的办案期限（case_limit）与案卷记录算出的不符："
-                                                   "期限表在记录之外被改动。查明原因后请运行 python bot.py case refresh-limits。"))
+            problems.append(f"案件“{file.case.number}”保存的办案期限（case_limit）与案卷记录算出的不符："
+                            "期限表在记录之外被改动。查明原因后请运行 python bot.py case refresh-limits。")
     return problems
 
 
@@ -963,7 +965,7 @@ def record_step(config, number, step, data, *, by, attachments=(), at=None, acto
         if step in ENDINGS:
             CaseOpen.delete().where(CaseOpen.number == number).execute()
         entry = ledger.append("step", data, case_no=number, step=step, by=str(by), at=at)
-        _after_entry(config, number)
+        _after_entry(config, number, file, entry)
         return entry
 
 

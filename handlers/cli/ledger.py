@@ -53,7 +53,7 @@ def verify_command(head_files, pubkey, no_files, since):
         # as recorded (the rules need the configuration, which the log check does not). Named without an
         # entry number: the log itself is sound, a table beside it is not.
         if report.ok:
-            report.problems += [Problem(None, message) for _, message in cases.limit_problems(config)]
+            report.problems += [Problem(None, message) for message in cases.limit_problems(config)]
     if report.ok:
         save_checkpoint(checkpoint_file, report, heads)
     click.echo(f"共{report.entries}条记录，核对已发布树头{report.heads_checked}个，复核文件{report.files_checked}个；"
