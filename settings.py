@@ -29,6 +29,10 @@ ENV_OVERRIDES = {
     "WECHAT_MODE": ("wechat", "mode"),  # plaintext | compatible | safe (handlers/wechat/endpoint.py)
     "WECHAT_SECRET": ("wechat", "secret"),
     "WECHAT_API_BASE": ("wechat", "api_base"),
+    # The replay record (models/replay.py): files (one server) or shared (several: Redis, else PostgreSQL),
+    # and the folder of its files.
+    "WECHAT_REPLAY_RECORD": ("wechat", "replay_record"),
+    "REPLAY_RECORD_PATH": ("wechat", "replay_record_path"),
     "LEDGER_KEY_PATH": ("ledger", "private_key_path"),  # tree-head signing key (models/treehead.py)
     "LEDGER_FEED_PATH": ("ledger", "feed_path"),  # where signed heads are appended (PostgreSQL: var/ledger/)
     # Where files go, e.g. a separate volume: case-file audio/video and documents, complaint evidence.

@@ -333,7 +333,7 @@ def main():
                 env = {**base_env, "DATABASE_URL": urls[name], "PORT": str(port),
                        "LEDGER_KEY_PATH": str(files / "ledger.pem"), "LEDGER_FEED_PATH": str(files / "heads.txt"),
                        "RECORDS_PATH": str(files / "records"),
-                       "COMPLAINT_EVIDENCE_PATH": str(files / "evidence"),
+                       "COMPLAINT_EVIDENCE_PATH": str(files / "evidence"), "REPLAY_RECORD_PATH": str(files / "replay.d"),
                        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
                 ours[name] = Server(f"ours {name}", [sys.executable, "bot.py", "serve", "--workers",
                                                      str(GUNICORN_WORKERS)], env, ROOT, port)

@@ -200,6 +200,15 @@ class InboundMessage(BaseModel):
             reply, row = row[0], row[1:]
         return reply, dict(zip(names, map(bool, row)))
 
+    @staticmethod
+    def users_with_rows(columns):
+        """The distinct values of `columns` (peewee fields holding openids) over their tables' rows."""
+        users = set()
+        with connection(keep_sqlite_open=True):
+            for column in columns:
+                users.update(value for (value,) in column.model.select(column).distinct().tuples() if value)
+        return users
+
     @classmethod
     @lru_cache(maxsize=16)
     def _first_look_sql(cls, with_reply, names, claim_type=None):

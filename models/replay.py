@@ -6,8 +6,12 @@ bound to the first body it came with. The same pair with the same body again is 
 delivery (it resends the identical request), and the delivery record answers it once; the same pair with
 another body is a replay, refused.
 
-The record is shared by every worker of the server: in Redis when REDIS_URL is configured, otherwise in
-append-only files beside the SQLite database (or a table of PostgreSQL's), kept for the replay window only.
+The record is shared by every worker of the server, kept for the replay window only. By default
+(`wechat.replay_record: files`, one server) it is append-only files beside the SQLite database or under
+var/replay/ (PostgreSQL), which also remember, for the same cost, which deliveries this server has seen and
+which users may be in a dialogue (`check_in`): a new message from a user in no dialogue is then answered
+without asking the database anything first. With `replay_record: shared` (several servers behind one
+address) it is Redis when REDIS_URL is configured, else a table of PostgreSQL's.
 """
 import contextlib
 import hashlib
@@ -17,6 +21,7 @@ import time
 from pathlib import Path
 
 from models.database import db, execute_often, is_sqlite, taking_turns
+from settings import ROOT, resolve_database_url
 
 # WeChat's nonce is a short decimal number; anything longer is not WeChat's.
 MAX_NONCE_LENGTH = 64
@@ -36,6 +41,16 @@ class ReplayRecord:
 
     def __init__(self, window_seconds):
         self.window = int(window_seconds) * 2  # a timestamp may be `window` early or late
+
+    def check_in(self, timestamp, nonce, body, delivery_key, openid):
+        """(the claim as `pending` makes it, whether the delivery is known to be new): new means that no
+        reply can be stored for `delivery_key` and that `openid` has no row a hook claims messages by, so
+        the database need not be asked. Only a record that remembers both can say so (FileReplayRecord)."""
+        return self.pending(timestamp, nonce, body), False
+
+    def may_have_rows(self, openid):
+        """Called before a message that may write (a complaint dialogue may begin): from now on
+        check_in does not call this user's deliveries new."""
 
     def pending(self, timestamp, nonce, body):
         """The claim, or — where it can ride along with the delivery's first look at the database
@@ -72,67 +87,164 @@ class RedisReplayRecord(ReplayRecord):
 
 
 class FileReplayRecord(ReplayRecord):
-    """SQLite deployments: append-only files in a folder beside the database, one per `window` of time.
+    """One server: append-only files in a folder, one per `window` of time, shared by its workers.
 
-    Every worker appends its claims ("<digest> <key>" lines) in turn (database.taking_turns) and, before
-    deciding, reads what the others appended since its last look, so each keeps the same set in memory.
-    A claim is then a lock, one read and one write: a SQLite side file took five times the system calls
-    and twice the time (make bench). Files older than the previous window are deleted; an entry kept
-    longer than `window` does no harm, as a request that old is refused for its timestamp. Written
-    without fsync: a power cut only reopens the window for the requests of its last seconds.
+    Every worker appends its claims in turn (database.taking_turns) and, before deciding, reads what the
+    others appended since its last look, so each keeps the same sets in memory. A claim is then a lock,
+    one read and one write: a SQLite side file took five times the system calls and twice the time (make
+    bench). Files older than the previous window are deleted; an entry kept longer than `window` does no
+    harm, as a request that old is refused for its timestamp. Written without fsync: a power cut only
+    reopens the window for the requests of its last seconds.
+
+    The lines are "<digest> <pair>" (the claim alone, as written before `check_in`), "+<digest> <delivery>
+    <pair>" (a claim and a hash of its delivery key) and "@<openid>" (a user who may have a row a hook claims
+    messages by: one who sent a message that may write, or who had such a row when the period began). So
+    `check_in` knows, with no round trip to the database, that a delivery is the first of its key and its
+    user is in no dialogue — the common case, where the database's answer is known to be "nothing": on
+    PostgreSQL that question was a third of a message's cost (make bench, issue 20).
+
+    Why a user in a dialogue is never missed: `may_have_rows` appends the mark before the message that
+    may open the dialogue is answered, and the workers read it before deciding; when a worker enters a new
+    period it marks again everyone who has such a row (`users_with_rows`), and a worker reads the marks of
+    the previous period as well as the current one. A mark lasts at least one whole period (600 s), longer
+    than any transaction, so a row committed after a period began is seen marked until the next period's
+    seeding finds it. A mark for a user with no row (the dialogue ended) only sends their messages the
+    usual way, through the database.
     """
 
     # Read in pieces this big: os.pread allocates the whole buffer first, and a MiB of it cost a claim up to
     # 15 µs (malloc's mmap and munmap) where the new lines since the last look are a few hundred bytes.
     CHUNK = 1 << 16
 
-    def __init__(self, window_seconds, folder):
+    def __init__(self, window_seconds, folder, users_with_rows=None):
         super().__init__(window_seconds)
         self.folder = Path(folder)
         self._turn = str(self.folder) + ".turn"
-        self._periods = {}  # period number -> [descriptor, bytes read, {key: digest}]
+        self._periods = {}  # period number -> _Period
+        # () -> the openids that have a row some hook claims messages by; None: check_in never says "new"
+        self.users_with_rows = users_with_rows
 
     def _put_if_absent(self, key, digest):
-        if "\n" in key or "\r" in key:
-            return "a key that cannot be a line"  # not WeChat's: refused, as another body would be
+        first, _, _ = self._settle(key, digest)
+        return first
+
+    def check_in(self, timestamp, nonce, body, delivery_key, openid):
+        if not nonce or len(nonce) > MAX_NONCE_LENGTH:
+            return REFUSED, False
+        digest = body_digest(body)
+        first, seen, marked = self._settle(f"{timestamp}:{nonce}", digest, delivery_hash(delivery_key), openid)
+        claim = FIRST if first is None else REPEAT if first == digest else REFUSED
+        return claim, claim == FIRST and not seen and not marked and self.users_with_rows is not None
+
+    def may_have_rows(self, openid):
+        if "\n" in openid or "\r" in openid:
+            return
         with taking_turns(self._turn):
-            period = int(time.time() // self.window)
-            if period not in self._periods:
-                self._keep_only(period - 1, period)
-                self._catch_up(period - 1)  # once: from now on every worker appends to this period's
-            self._catch_up(period)
-            for number in (period, period - 1):
-                first = self._periods[number][2].get(key)
+            current = self._catch_up_now()
+            if openid not in current.users:
+                self._append(current, f"@{openid}\n")
+
+    def _settle(self, key, digest, delivery=None, openid=None):
+        """Claim `key` for `digest` (noting `delivery` with it); return (the digest stored before or None,
+        whether `delivery` was noted before, whether `openid` is marked)."""
+        if "\n" in key or "\r" in key:
+            return "a key that cannot be a line", True, True  # not WeChat's: refused, as another body would be
+        with taking_turns(self._turn):
+            current = self._catch_up_now()
+            previous = self._periods.get(current.number - 1)
+            periods = (current, previous) if previous is not None else (current,)
+            for period in periods:
+                first = period.claims.get(key)
                 if first is not None:
-                    return first
-            descriptor, _, seen = self._periods[period]
-            os.write(descriptor, f"{digest} {key}\n".encode())  # O_APPEND: after the others' lines
-            seen[key] = digest
-            return None
+                    return first, True, True
+            seen = delivery is not None and any(delivery in period.deliveries for period in periods)
+            marked = (openid is not None and not current.seeded) or any(openid in period.users for period in periods)
+            line = f"+{digest} {delivery} {key}\n" if delivery is not None else f"{digest} {key}\n"
+            self._append(current, line)
+            return None, seen, marked
+
+    def _catch_up_now(self):
+        """The current period, with every line the workers appended to it and the previous one read."""
+        number = int(time.time() // self.window)
+        if number not in self._periods:
+            self._keep_only(number - 1, number)
+            self._catch_up(self._periods[number - 1])  # once: from now on every worker appends to this period's
+        current = self._periods[number]
+        self._catch_up(current)
+        if not current.seeded:
+            self._seed(current)
+        return current
+
+    def _seed(self, period):
+        """Mark everyone who has a row a hook claims messages by (see the class). If the database cannot
+        say, the period stays unseeded and every user counts as marked until it can."""
+        if self.users_with_rows is None:
+            return
+        try:
+            openids = set(self.users_with_rows())
+        except Exception:  # noqa: BLE001 — the database away: check_in sends everyone the usual way
+            return
+        lines = "".join(f"@{openid}\n" for openid in openids - period.users if "\n" not in openid)
+        if lines:
+            self._append(period, lines)
+        period.seeded = True
+
+    def _append(self, period, text):
+        os.write(period.descriptor, text.encode())  # O_APPEND: after the others' lines
+        period.read(text)  # what this worker wrote is read again at its next catch-up, harmlessly
 
     def _keep_only(self, *numbers):
         for number in [n for n in self._periods if n not in numbers]:
-            os.close(self._periods.pop(number)[0])
+            os.close(self._periods.pop(number).descriptor)
             with contextlib.suppress(FileNotFoundError):
                 (self.folder / f"{number}.log").unlink()
         for number in numbers:
             if number not in self._periods:
                 self.folder.mkdir(parents=True, exist_ok=True)
                 descriptor = os.open(self.folder / f"{number}.log", os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
-                self._periods[number] = [descriptor, 0, {}]
+                self._periods[number] = _Period(number, descriptor)
 
-    def _catch_up(self, number):
-        """Read the lines appended to period `number`'s file since the last look (whole lines only)."""
-        state = self._periods[number]
+    def _catch_up(self, period):
+        """Read the lines appended to `period`'s file since the last look (whole lines only)."""
         while True:
-            data = os.pread(state[0], self.CHUNK, state[1])
+            data = os.pread(period.descriptor, self.CHUNK, period.offset)
             complete = data[:data.rfind(b"\n") + 1]
-            for line in complete.decode("utf-8", "replace").splitlines():
-                digest, _, key = line.partition(" ")
-                state[2].setdefault(key, digest)
-            state[1] += len(complete)
+            period.read(complete.decode("utf-8", "replace"))
+            period.offset += len(complete)
             if len(data) < self.CHUNK or not complete:
                 return
+
+
+class _Period:
+    """What one period's file of a FileReplayRecord holds, as far as this worker has read it."""
+
+    def __init__(self, number, descriptor):
+        self.number, self.descriptor, self.offset = number, descriptor, 0
+        self.claims = {}  # "<timestamp>:<nonce>" -> digest of the first body
+        self.deliveries = set()  # delivery_hash of the claims' delivery keys
+        self.users = set()  # openids marked
+        self.seeded = False  # whether this worker marked the users with rows in this period (_seed)
+
+    def read(self, text):
+        for line in text.splitlines():
+            if line.startswith("@"):
+                self.users.add(line[1:])
+            elif line.startswith("+"):
+                digest, _, rest = line[1:].partition(" ")
+                delivery, _, key = rest.partition(" ")
+                self.claims.setdefault(key, digest)
+                self.deliveries.add(delivery)
+            else:
+                digest, _, key = line.partition(" ")
+                self.claims.setdefault(key, digest)
+
+
+def delivery_hash(delivery_key):
+    """A short fixed form of a delivery key for a line of the record (an event's key may hold spaces). Two
+    keys alike by chance would only send the second the usual way, through the database."""
+    if delivery_key is None:
+        return None
+    return hashlib.blake2b(delivery_key.encode(), digest_size=8).hexdigest()
 
 
 class MemoryReplayRecord(ReplayRecord):
@@ -227,14 +339,31 @@ class PendingClaim:
 
 
 
-def replay_record(config, redis_client=None):
-    """The record for this deployment: Redis if configured, else beside (or in) the database."""
-    window = config["wechat"]["replay_window_seconds"]
-    if redis_client is not None:
-        return RedisReplayRecord(window, redis_client, config["redis"].get("prefix") or "sanxiang")
-    if not is_sqlite():
-        return PostgresReplayRecord(window)  # its table: models/migrations/0007_used_nonce.py
-    path = db.obj.database
-    if not path or path == ":memory:" or path.startswith("file:"):
+def replay_record(config, redis_client=None, users_with_rows=None):
+    """The record for this deployment (`wechat.replay_record`): `files` (the default: one server, its
+    workers sharing a folder) or `shared` (several servers: Redis if configured, else PostgreSQL's table).
+    An in-memory SQLite database (tests) keeps it in memory. `users_with_rows`: see FileReplayRecord."""
+    wechat = config["wechat"]
+    window = wechat["replay_window_seconds"]
+    path = db.obj.database if is_sqlite() else ""
+    if is_sqlite() and (not path or path == ":memory:" or path.startswith("file:")):
         return MemoryReplayRecord(window)
-    return FileReplayRecord(window, Path(path).with_name(Path(path).name + ".nonces.d"))
+    if (wechat.get("replay_record") or "files") == "shared":
+        if redis_client is not None:
+            return RedisReplayRecord(window, redis_client, config["redis"].get("prefix") or "sanxiang")
+        if not is_sqlite():
+            return PostgresReplayRecord(window)  # its table: models/migrations/0007_used_nonce.py
+    return FileReplayRecord(window, record_folder(config), users_with_rows)
+
+
+def record_folder(config):
+    """wechat.replay_record_path, else beside the SQLite file, else var/replay/<a digest of the database's
+    address> (one record per database, so a test's or a scratch database's never meets the real one's)."""
+    if config["wechat"].get("replay_record_path"):
+        folder = Path(config["wechat"]["replay_record_path"])
+        return folder if folder.is_absolute() else ROOT / folder
+    if is_sqlite():
+        path = Path(db.obj.database)
+        return path.with_name(path.name + ".nonces.d")
+    url = resolve_database_url(config["database"]["url"])
+    return ROOT / "var" / "replay" / hashlib.blake2b(url.encode(), digest_size=8).hexdigest()

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -90,6 +91,9 @@ def make_config(database_url, **wechat):
     redis = {"url": os.environ.get("TEST_REDIS_URL", ""), "prefix": "sanxiang-t-" + uuid.uuid4().hex[:8]}
     if not database_url.startswith("postgresql"):
         redis["url"] = ""
+    else:
+        # the replay record's files (beside a SQLite file anyway): in a folder of the test's, not var/
+        wechat.setdefault("replay_record_path", tempfile.mkdtemp(prefix="sanxiang-replay-"))
     return {"database": {"url": database_url}, "redis": redis,
             # Compatible mode: most tests post plaintext; test_endpoint covers safe mode.
             "wechat": {"token": TOKEN, "aes_key": AES_KEY, "appid": APPID, "mode": "compatible", **wechat},
@@ -240,7 +244,8 @@ def serving_on(folder, database_url, extra_env):
            # keep the server's files in the test's own folder, not the project's var/
            "LEDGER_KEY_PATH": str(db_path.parent / "ledger.pem"),
            "LEDGER_FEED_PATH": str(db_path.parent / "heads.txt"), "RECORDS_PATH": str(db_path.parent / "records"),
-           "COMPLAINT_EVIDENCE_PATH": str(db_path.parent / "evidence"), "SECRET_KEY": "live-test-secret", **extra_env}
+           "COMPLAINT_EVIDENCE_PATH": str(db_path.parent / "evidence"), "REPLAY_RECORD_PATH": str(db_path.parent / "replay.d"),
+           "SECRET_KEY": "live-test-secret", **extra_env}
     try:
         with server_process(env, folder):
             yield {"url": f"http://127.0.0.1:{port}", "env": env, "db_path": db_path, "fake": fake, "port": port,

@@ -113,14 +113,15 @@ def receive():
     verified_request(wechat, encrypted)
     body = request.get_data(cache=False)  # raises 413 past MAX_CONTENT_LENGTH
     xml = decrypt(body) if encrypted else body
-    # Settled now, or (PostgreSQL) in answer's first statement: either way before anything is written.
-    claim = current_app.extensions["replay_record"].pending(request.args["timestamp"], request.args["nonce"], body)
+    message = well_formed(xml)
+    # Settled now, or (PostgreSQL's table) in answer's first statement: either way before anything is written.
+    claim, known_new = current_app.extensions["replay_record"].check_in(
+        request.args["timestamp"], request.args["nonce"], body, InboundMessage.dedup_key(message), message.source)
     if not claim:
         refuse_replay()
-    message = well_formed(xml)
     ctx = context_for(message)
     request.environ["sanxiang.msgid"] = str(getattr(message, "id", 0) or f"event:{message.time}")  # notices/logs.py
-    reply_xml = answer(ctx, wechat, claim)
+    reply_xml = answer(ctx, wechat, claim, known_new)
     if not reply_xml:
         response = Response(SUCCESS, mimetype="text/plain")
     elif encrypted:
@@ -263,23 +264,28 @@ def refuse_replay():
     abort(403)
 
 
-def answer(ctx, wechat, claim=FIRST):
+def answer(ctx, wechat, claim=FIRST, known_new=False):
     """The reply XML for the message of `ctx`, computed once per delivery key and replayed for retries.
 
     `claim`: what the replay record said of this request (models/replay.py), or a PendingClaim that the
     first look at the database settles. REPEAT: this very request was received before (WeChat delivering
     again). Its first delivery's reply may not be recorded yet — a read-only answer is written in a
     batch, possibly by another worker — and answering anew could say something else (下一页 moves on),
-    so it is waited for.
+    so it is waited for. `known_new`: the replay record knows that no reply is stored for this delivery and
+    that no hook claims the user's messages (FileReplayRecord.check_in), so the database is not asked.
     """
     message = ctx.message
     key = InboundMessage.dedup_key(message)
     pending = claim if isinstance(claim, PendingClaim) else None
     try:
-        # A retry's stored reply, whether a hook claims the user's messages (and on PostgreSQL the
-        # replay claim): one round trip.
-        stored, ctx.user_rows = InboundMessage.first_look(key, message.source, router.claiming_columns(ctx),
-                                                          claim=pending)
+        if known_new:
+            stored, ctx.user_rows = None, dict.fromkeys(map(InboundMessage.column_key, router.claiming_columns(ctx)),
+                                                        False)
+        else:
+            # A retry's stored reply, whether a hook claims the user's messages (and with PostgreSQL's
+            # table the replay claim): one round trip.
+            stored, ctx.user_rows = InboundMessage.first_look(key, message.source, router.claiming_columns(ctx),
+                                                              claim=pending)
         if pending is not None:
             claim = pending.outcome
             if not claim:
@@ -292,6 +298,8 @@ def answer(ctx, wechat, claim=FIRST):
             reply, g.batch_full = InboundMessage.answer_read_only(
                 key, message.source, lambda: render_reply(ctx, router.dispatch_tables), looked_up=True)
         else:
+            # It may open a dialogue (a complaint draft): from now on, the user's messages ask the database.
+            current_app.extensions["replay_record"].may_have_rows(message.source)
             reply = InboundMessage.answer_once(key, message.source, lambda: render_reply(ctx, router.dispatch),
                                                wechat["retry_wait_seconds"])
     except _Refused:
@@ -356,12 +364,18 @@ def text_reply(message, content):
     return "".join(out)
 
 
+def users_in_dialogue():
+    """Every openid some hook claims messages by (a complaint being filed): FileReplayRecord's seed."""
+    return InboundMessage.users_with_rows(hook.claims_users_in for hook in router.interceptors)
+
+
 def install(app):
     """Register the endpoint and its AES helper on `app`."""
     wechat = app.config["SANXIANG"]["wechat"]
     if wechat.get("aes_key"):
         app.extensions["wechat_crypto"] = WeChatCrypto(wechat["token"], wechat["aes_key"], wechat["appid"])
     app.extensions["answer_cache"] = AnswerCache()
-    app.extensions["replay_record"] = replay_record(app.config["SANXIANG"], redis_client(app.config["SANXIANG"]))
+    app.extensions["replay_record"] = replay_record(app.config["SANXIANG"], redis_client(app.config["SANXIANG"]),
+                                                    users_with_rows=users_in_dialogue)
     InboundMessage.batch.configure(wechat["record_batch_seconds"], wechat["record_batch_size"])
     app.register_blueprint(bp)

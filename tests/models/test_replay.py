@@ -78,3 +78,80 @@ def test_files_older_than_the_previous_window_are_deleted(tmp_path, monkeypatch)
     assert record.claim("2", "2", b"c") == FIRST
     assert len(list(folder.glob("*.log"))) == 2  # this window and the previous one
     assert record.claim("1", "1", b"b") == FIRST  # long past the window: its timestamp is refused anyway
+
+
+# -- check_in: what the record knows of a delivery, so the database need not be asked (issue 20) ---------------
+
+def check_in(record, nonce, key="m:o_a:1", openid="o_a", body=b"<xml/>"):
+    return record.check_in("1700000000", nonce, body, key, openid)
+
+
+def test_a_new_delivery_of_a_user_in_no_dialogue_is_known_new(tmp_path):
+    record = FileReplayRecord(300, tmp_path / "n", users_with_rows=lambda: [])
+    assert check_in(record, "1") == (FIRST, True)
+    # WeChat's retry of the same message (another nonce): seen, so its stored reply is looked up
+    assert check_in(record, "2") == (FIRST, False)
+    # the identical request again: a repeat, never new
+    assert check_in(record, "1") == (REPEAT, False)
+    assert check_in(record, "1", body=b"<xml>other</xml>") == (REFUSED, False)
+    assert check_in(record, "3", key="m:o_a:2") == (FIRST, True)
+
+
+def test_another_worker_knows_the_deliveries_and_the_marks_of_this_one(tmp_path):
+    here = FileReplayRecord(300, tmp_path / "n", users_with_rows=lambda: [])
+    there = FileReplayRecord(300, tmp_path / "n", users_with_rows=lambda: [])
+    assert check_in(here, "1") == (FIRST, True)
+    assert check_in(there, "2") == (FIRST, False)  # the retry reached the other worker: not new there either
+    assert check_in(there, "3", key="m:o_b:1", openid="o_b") == (FIRST, True)
+    here.may_have_rows("o_b")  # o_b sent a message that may open a dialogue, to this worker
+    assert check_in(there, "4", key="m:o_b:2", openid="o_b") == (FIRST, False)
+    assert check_in(here, "5", key="m:o_c:1", openid="o_c") == (FIRST, True)
+
+
+def test_users_in_a_dialogue_when_a_period_begins_are_marked(tmp_path, monkeypatch):
+    """The marks of a period are written again from the database when the next begins; a mark lasts two."""
+    now = [1_700_000_400.0]
+    monkeypatch.setattr(time, "time", lambda: now[0])
+    in_dialogue = {"o_draft"}
+    record = FileReplayRecord(300, tmp_path / "n", users_with_rows=lambda: set(in_dialogue))
+    assert check_in(record, "1", key="m:o_draft:1", openid="o_draft") == (FIRST, False)
+    record.may_have_rows("o_new")  # opened a dialogue in this period; the database has no row yet
+    now[0] += 600  # the next period: the mark of the previous one still counts
+    assert check_in(record, "2", key="m:o_new:1", openid="o_new") == (FIRST, False)
+    in_dialogue.add("o_new")
+    in_dialogue.discard("o_draft")
+    now[0] += 600  # the one after: the database says who is in a dialogue now
+    assert check_in(record, "3", key="m:o_new:2", openid="o_new") == (FIRST, False)
+    assert check_in(record, "4", key="m:o_draft:2", openid="o_draft") == (FIRST, False)  # its mark of last period
+    now[0] += 600
+    assert check_in(record, "5", key="m:o_draft:3", openid="o_draft") == (FIRST, True)
+    assert check_in(record, "6", key="m:o_new:3", openid="o_new") == (FIRST, False)
+
+
+def test_when_the_database_cannot_say_who_is_in_a_dialogue_nothing_is_new(tmp_path):
+    answers = [RuntimeError("database away"), []]
+
+    def users_with_rows():
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    record = FileReplayRecord(300, tmp_path / "n", users_with_rows=users_with_rows)
+    assert check_in(record, "1") == (FIRST, False)
+    assert check_in(record, "2", key="m:o_a:2") == (FIRST, True)  # asked again, and answered
+    assert check_in(FileReplayRecord(300, tmp_path / "m"), "1") == (FIRST, False)  # no one to ask: never new
+
+
+def test_claims_written_before_check_in_are_still_read(tmp_path):
+    folder = tmp_path / "n"
+    record = FileReplayRecord(300, folder)
+    record.claim("1", "0", b"warm")
+    path = next(folder.glob("*.log"))
+    with path.open("a") as log:
+        log.write(f"{'0' * 64} 1700000000:old\n")
+    assert FileReplayRecord(300, folder).claim("1700000000", "old", b"x") is REFUSED
+    # an event key with spaces is hashed into the line; a nonce with a space stays readable after it
+    other = FileReplayRecord(300, folder, users_with_rows=lambda: [])
+    assert other.check_in("1700000000", "a b", b"y", "e:o_a:1:click:MY KEY", "o_a") == (FIRST, True)
+    assert FileReplayRecord(300, folder).claim("1700000000", "a b", b"z") is REFUSED

@@ -1,4 +1,4 @@
-"""PostgreSQL without Redis: the replay claim rides along with the delivery's first look (one statement,
+"""PostgreSQL without Redis, several servers (wechat.replay_record: shared): the replay claim rides along with the delivery's first look (one statement,
 models/replay.py PendingClaim); it must refuse and allow exactly as a claim of its own does."""
 import os
 import time
@@ -22,7 +22,8 @@ pytestmark = pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL") or not p
 def pg_app(fake_wechat):
     with postgresql_schema() as url:
         config = make_config(url, api_base=fake_wechat.api_base)
-        config["redis"]["url"] = ""  # the claim in PostgreSQL's own table
+        config["redis"]["url"] = ""  # the claim in PostgreSQL's own table (several servers, no Redis)
+        config["wechat"]["replay_record"] = "shared"
         application = bot.create_app({"SANXIANG": config, "TESTING": True})
         prepare_database(application.config["SANXIANG"])
         assert isinstance(application.extensions["replay_record"], PostgresReplayRecord)
