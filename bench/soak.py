@@ -377,6 +377,7 @@ def soak(args, tmp):
            "PORT": str(port), "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
            "LEDGER_KEY_PATH": str(tmp / "ledger.pem"), "LEDGER_FEED_PATH": str(tmp / "heads.txt"),
            "RECORDS_PATH": str(tmp / "records"), "COMPLAINT_EVIDENCE_PATH": str(tmp / "evidence"),
+           "REPLAY_RECORD_PATH": str(tmp / "replay.d"),
            "BADGE_PHOTO_DIR": str(tmp / "photos"),
            "WECHAT_API_BASE": "http://127.0.0.1:9/cgi-bin/",  # never the real WeChat API from a soak
            "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port} --workers {args.workers}"}
