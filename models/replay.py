@@ -119,6 +119,7 @@ class FileReplayRecord(ReplayRecord):
     def __init__(self, window_seconds, folder, users_with_rows=None):
         super().__init__(window_seconds)
         self.folder = Path(folder)
+        self.folder.parent.mkdir(parents=True, exist_ok=True)  # for the lock file beside the folder
         self._turn = str(self.folder) + ".turn"
         self._periods = {}  # period number -> _Period
         # () -> the openids that have a row some hook claims messages by; None: check_in never says "new"
