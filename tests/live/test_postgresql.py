@@ -23,7 +23,7 @@ CONFIG = {"wechat": {"token": TOKEN, "aes_key": AES_KEY, "appid": APPID}}
 @pytest.fixture(scope="module")
 def pg_server(tmp_path_factory):
     """`python bot.py serve` (2 workers) on a throwaway schema, without Redis (the replay record in its
-    table); its sessions are named `application`."""
+    files, the default for one server); its sessions are named `application`."""
     import psycopg2
 
     application = "sanxiang_" + uuid.uuid4().hex[:10]
@@ -37,7 +37,8 @@ def pg_server(tmp_path_factory):
                 cursor.execute(sql, args)
                 return cursor.fetchall() if cursor.description else None
 
-        # No Redis: the replay record in its PostgreSQL table, the path this file measures.
+        # No Redis: the default replay record (files), whose deliveries known new ask the database nothing
+        # first; retries, repeats and dialogues still do (tests/wechat/test_two_workers.py, in one process).
         with serving_on(folder, url, {"REDIS_URL": ""}) as server:
             yield {"url": server["url"] + "/wechat", "query": query, "fake": server["fake"],
                    "application": application}
