@@ -256,6 +256,25 @@ def _prepared(template, count):
     return execute, f"PREPARE {name} AS " + template.format(*[f"${i}" for i in range(1, count + 1)])
 
 
+def insert_rows(model, rows):
+    """INSERT `rows` (dicts of field name -> value, all with the same names) into `model`'s table in one
+    statement, each value converted by its field as peewee would. For writes on a hot path: peewee's query
+    builder cost the case-file log's append more than its two statements did (make bench, ~40% of it)."""
+    if not rows:
+        return
+    names = tuple(rows[0])
+    fields = [model._meta.fields[name] for name in names]
+    db.execute_sql(_insert_statement(model, names, len(rows), db.param),
+                   [field.db_value(row[name]) for row in rows for field, name in zip(fields, names)])
+
+
+@lru_cache(maxsize=64)
+def _insert_statement(model, names, count, param):
+    columns = ", ".join(f'"{model._meta.fields[name].column_name}"' for name in names)
+    values = ", ".join(["(" + ", ".join([param] * len(names)) + ")"] * count)
+    return f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES {values}'
+
+
 def write_transaction():
     """A transaction that holds the write lock from its first statement.
 

@@ -18,7 +18,7 @@ import logging
 from peewee import BlobField, CharField, CompositeKey, DateTimeField, IntegerField
 
 from models import merkle
-from models.database import BaseModel, db, is_sqlite
+from models.database import BaseModel, db, insert_rows, is_sqlite
 
 log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
@@ -155,7 +155,7 @@ def append(kind, data, *, case_no=None, step="", by="", corrects=None, at=None, 
         leaf = merkle.leaf_hash(body, alg)
         row = dict(seq=seq, case_no=case_no, kind=kind, step=step, body=body, leaf_hash=leaf, alg=alg,
                    recorded_at=at.replace(tzinfo=None))
-        LedgerEntry.insert(**row).execute()
+        insert_rows(LedgerEntry, [row])
         _store_nodes(seq + 1, leaf)
     return LedgerEntry(**row)
 
@@ -169,7 +169,7 @@ def _store_nodes(new_size, leaf):
     for height, index in completed:
         right = merkle.node_hash(left[height - 1, 2 * index], right)
         rows.append({"level": height, "idx": index, "hash": right})
-    LedgerNode.insert_many(rows).execute()
+    insert_rows(LedgerNode, rows)
 
 
 def nodes(keys):
