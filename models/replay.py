@@ -227,7 +227,10 @@ class _Period:
         self.seeded = False  # whether this worker marked the users with rows in this period (_seed)
 
     def read(self, text):
-        for line in text.splitlines():
+        # Lines end at "\n" only: splitlines() would also cut a line at \r, \x85 or \u2028 in a nonce.
+        for line in text.split("\n"):
+            if not line:
+                continue
             if line.startswith("@"):
                 self.users.add(line[1:])
             elif line.startswith("+"):

@@ -155,3 +155,9 @@ def test_claims_written_before_check_in_are_still_read(tmp_path):
     other = FileReplayRecord(300, folder, users_with_rows=lambda: [])
     assert other.check_in("1700000000", "a b", b"y", "e:o_a:1:click:MY KEY", "o_a") == (FIRST, True)
     assert FileReplayRecord(300, folder).claim("1700000000", "a b", b"z") is REFUSED
+
+
+def test_a_nonce_with_a_unicode_line_separator_stays_one_line(tmp_path):
+    record = FileReplayRecord(300, tmp_path / "n")
+    assert record.claim("1700000000", "1\u20282", b"x") == FIRST
+    assert FileReplayRecord(300, tmp_path / "n").claim("1700000000", "1\u20282", b"y") is REFUSED
