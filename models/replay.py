@@ -21,7 +21,8 @@ import time
 from pathlib import Path
 
 from models.database import db, execute_often, is_sqlite, taking_turns
-from settings import ROOT, resolve_database_url
+from models.treehead import resolve
+from settings import resolve_database_url
 
 # WeChat's nonce is a short decimal number; anything longer is not WeChat's.
 MAX_NONCE_LENGTH = 64
@@ -364,10 +365,9 @@ def record_folder(config):
     """wechat.replay_record_path, else beside the SQLite file, else var/replay/<a digest of the database's
     address> (one record per database, so a test's or a scratch database's never meets the real one's)."""
     if config["wechat"].get("replay_record_path"):
-        folder = Path(config["wechat"]["replay_record_path"])
-        return folder if folder.is_absolute() else ROOT / folder
+        return resolve(config["wechat"]["replay_record_path"])
     if is_sqlite():
         path = Path(db.obj.database)
         return path.with_name(path.name + ".nonces.d")
     url = resolve_database_url(config["database"]["url"])
-    return ROOT / "var" / "replay" / hashlib.blake2b(url.encode(), digest_size=8).hexdigest()
+    return resolve("var/replay") / hashlib.blake2b(url.encode(), digest_size=8).hexdigest()

@@ -114,14 +114,15 @@ def receive():
     body = request.get_data(cache=False)  # raises 413 past MAX_CONTENT_LENGTH
     xml = decrypt(body) if encrypted else body
     message = well_formed(xml)
+    key = InboundMessage.dedup_key(message)
     # Settled now, or (PostgreSQL's table) in answer's first statement: either way before anything is written.
     claim, known_new = current_app.extensions["replay_record"].check_in(
-        request.args["timestamp"], request.args["nonce"], body, InboundMessage.dedup_key(message), message.source)
+        request.args["timestamp"], request.args["nonce"], body, key, message.source)
     if not claim:
         refuse_replay()
     ctx = context_for(message)
     request.environ["sanxiang.msgid"] = str(getattr(message, "id", 0) or f"event:{message.time}")  # notices/logs.py
-    reply_xml = answer(ctx, wechat, claim, known_new)
+    reply_xml = answer(ctx, wechat, claim, known_new, key)
     if not reply_xml:
         response = Response(SUCCESS, mimetype="text/plain")
     elif encrypted:
@@ -264,7 +265,7 @@ def refuse_replay():
     abort(403)
 
 
-def answer(ctx, wechat, claim=FIRST, known_new=False):
+def answer(ctx, wechat, claim=FIRST, known_new=False, key=None):
     """The reply XML for the message of `ctx`, computed once per delivery key and replayed for retries.
 
     `claim`: what the replay record said of this request (models/replay.py), or a PendingClaim that the
@@ -273,9 +274,10 @@ def answer(ctx, wechat, claim=FIRST, known_new=False):
     batch, possibly by another worker — and answering anew could say something else (下一页 moves on),
     so it is waited for. `known_new`: the replay record knows that no reply is stored for this delivery and
     that no hook claims the user's messages (FileReplayRecord.check_in), so the database is not asked.
+    `key`: the message's delivery key, if the caller has it already.
     """
     message = ctx.message
-    key = InboundMessage.dedup_key(message)
+    key = key or InboundMessage.dedup_key(message)
     pending = claim if isinstance(claim, PendingClaim) else None
     try:
         if known_new:
